@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# setup.sh — make this machine ready to build and test kmodsim.
+#
+# 1. apt-get install the build/test tools that are missing (update first only then)
+# 2. npm ci when node_modules is missing or older than package-lock.json
+# 3. scripts/fetch-corpus.sh "$@"   (all | headers)
+# 4. scripts/build-modules.sh
+# Each step does nothing when its work is already done.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# kmod: modinfo/depmod for parity tests; libssl3: kbuild's sign-file;
+# libelf1/libdw1: the extracted pahole and objtool.
+NEED=(gcc-12 make libelf1 libdw1 libssl3 kmod binutils xz-utils zstd gzip bc ca-certificates)
+MISSING=()
+for p in "${NEED[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")
+done
+if [ "${#MISSING[@]}" -gt 0 ]; then
+  say "installing: ${MISSING[*]}"
+  apt-get -q update >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${MISSING[@]}" >&2
+fi
+
+# npm rewrites node_modules/.package-lock.json on every install, so it dates
+# the last install better than the directory does.
+STAMP=$HERE/node_modules/.package-lock.json
+if [ ! -f "$STAMP" ] || [ "$HERE/package-lock.json" -nt "$STAMP" ]; then
+  say "npm ci"
+  (cd "$HERE" && npm ci --no-audit --no-fund >&2)
+fi
+
+# Run a step, then show its stderr minus the "nothing to do" lines; all of it on failure.
+quiet_run() { # filter-regex cmd...
+  local filter=$1 log rc=0
+  shift
+  log=$(mktemp)
+  "$@" 2>"$log" || rc=$?
+  if [ "$rc" = 0 ]; then grep -Ev "$filter" "$log" >&2 || true; else cat "$log" >&2; fi
+  rm -f "$log"
+  return "$rc"
+}
+
+quiet_run '^\[fetch-corpus\] (up to date|symvers|modules):' "$HERE/scripts/fetch-corpus.sh" "$@"
+quiet_run '^\[build-modules\] up to date:' "$HERE/scripts/build-modules.sh"
