@@ -34,11 +34,18 @@ say() { printf '[fetch-corpus] %s\n' "$*" >&2; }
 # The _apt sandbox user usually cannot write below /root, where the cache lives.
 APT_GET=(apt-get -q -o APT::Sandbox::User=root)
 
+# apt-cache start-up dominates a re-run, so candidates are asked for in one call.
+declare -A CAND=()
+load_candidates() { # pkg... -> fills CAND with the versions apt would pick
+  local pkg ver
+  while read -r pkg ver; do
+    [ "$ver" = "(none)" ] || CAND[$pkg]=$ver
+  done < <(apt-cache policy "$@" 2>/dev/null \
+    | awk '/^[^ ].*:$/ { sub(/:$/, ""); p = $0 } /^ +Candidate:/ { print p, $2 }')
+}
 candidate() { # pkg -> version apt would pick, empty if unknown
-  local v
-  v=$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -1)
-  [ "$v" = "(none)" ] && v=
-  printf '%s' "$v"
+  [ -n "${CAND[$1]+set}" ] || load_candidates "$1"
+  printf '%s' "${CAND[$1]:-}"
 }
 
 UPDATED=0
@@ -50,6 +57,7 @@ ensure_lists() { # pkg... -> run apt-get update once if any is unknown to the li
       say "apt lists do not know $p: running apt-get update"
       "${APT_GET[@]}" update >&2
       UPDATED=1
+      CAND=()
       return 0
     fi
   done
@@ -84,6 +92,8 @@ fetch() { # pkg -> downloads + unpacks if not done yet
   printf '%s\n' "$ver" >"$stamp"
 }
 
+load_candidates "linux-headers-6.1.0-$ABI-amd64" "linux-headers-6.1.0-$WANT_OLD_ABI-amd64" \
+  "linux-headers-$V612-amd64" linux-kbuild-6.1 pahole
 ensure_lists "linux-headers-6.1.0-$ABI-amd64" "linux-headers-$V612-amd64" \
   linux-kbuild-6.1 pahole
 
@@ -110,6 +120,7 @@ PKGS+=("linux-headers-$V612-amd64" "linux-headers-$V612-common" "linux-kbuild-$V
 # unpacked copy instead of installing it.
 PKGS+=(pahole libbpf1)
 
+load_candidates "${PKGS[@]}"
 rc=0
 for p in "${PKGS[@]}"; do
   fetch "$p" || rc=1
