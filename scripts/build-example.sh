@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # build-example.sh — build examples/hello/hello.ko against the fetched 6.1.0-57 headers.
 #
-# The build runs in a scratch copy so kbuild's by-products stay out of the
-# source tree; only the debug-stripped hello.ko is copied back (it is committed).
+# The build runs in a scratch copy ($CACHE/example-build/hello) so kbuild's
+# by-products stay out of the source tree; only the debug-stripped hello.ko is
+# copied back (it is committed).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,8 +20,11 @@ say() { printf '[build-example] %s\n' "$*" >&2; }
 common=$(sed -n 's#^include /usr/src/\(linux-headers-[^/]*\)/Makefile$#\1#p' "$HDR/Makefile")
 [ -n "$common" ] || { say "ERROR: cannot find the -common dir named in $HDR/Makefile"; exit 1; }
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# A fixed scratch path: the build-id hashes the debug info, which names the
+# build directory, so a random one would change hello.ko on every rebuild.
+work=$CACHE/example-build/hello
+rm -rf "$work"
+mkdir -p "$work"
 cp -p "$SRC/hello.c" "$SRC/Kbuild" "$work/"
 PATH=$ROOT/usr/bin:$PATH \
 LD_LIBRARY_PATH=$ROOT/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
