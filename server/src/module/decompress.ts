@@ -287,6 +287,8 @@ const ZSTD_UNEXPECTED_EOF = 5;
 
 class OutputLimitReached {}
 
+// fzstd does not verify a frame's XXH64 content checksum: damage inside compressed literals can
+// decode "successfully" to wrong bytes. Structural damage and truncation are still caught.
 function decompressZstd(bytes: Uint8Array, maxOutput: number): DecompressResult {
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -165,7 +165,8 @@ const OID_SKID = '2.5.29.14';
 type Pkcs7Result = { ok: true; detail: Pkcs7Detail } | { ok: false; error: SignatureError };
 
 function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return view.toString('hex').toUpperCase();
 }
 
 /** The INTEGER's magnitude without leading zero bytes, as OpenSSL's BN_bn2bin gives it. */
@@ -199,7 +200,10 @@ function escapeRdnValue(v: string): string {
 
 export function formatName(name: pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues
-    .map((tv) => `${ATTRIBUTE_NAMES[tv.type] ?? tv.type}=${escapeRdnValue(attributeText(tv.value))}`)
+    .map((tv) => {
+      const key = ATTRIBUTE_NAMES[tv.type] ?? tv.type;
+      return `${key}=${escapeRdnValue(attributeText(tv.value))}`;
+    })
     .reverse()
     .join(',');
 }
@@ -268,9 +272,8 @@ function parsePkcs7(der: Uint8Array): Pkcs7Result {
 }
 
 function subjectKeyIdOfSid(sid: unknown): Uint8Array | undefined {
-  const node = sid as {
-    valueBlock?: { valueHexView?: Uint8Array; value?: { valueBlock?: { valueHexView?: Uint8Array } }[] };
-  };
+  type Block = { valueHexView?: Uint8Array; value?: { valueBlock?: Block }[] };
+  const node = sid as { valueBlock?: Block };
   const inner = node.valueBlock?.value?.[0]?.valueBlock?.valueHexView;
   if (inner && inner.length > 0) return inner;
   const direct = node.valueBlock?.valueHexView;
