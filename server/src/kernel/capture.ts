@@ -1,0 +1,190 @@
+// Building a KernelProfile from what a machine has: a kernel headers or build directory
+// (Module.symvers, .config, the release), and /lib/modules/<release> (the kernel's own modules:
+// sizeof(struct module) from their .gnu.linkonce.this_module, the trusted signer from their
+// signatures, built-in modules). Everything read is named in the profile's `source`.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ModuleImage } from '../module/image.js';
+import { decompressModule, detectCompression } from '../module/decompress.js';
+import { readModuleSignature } from '../module/signature.js';
+import { isEnabled, parseKernelConfig, type KernelConfig as DotConfig } from './config.js';
+import type { KernelConfig, KernelExport, KernelProfile, TrustedSigner } from './profile.js';
+import { seriesOf } from './profile.js';
+import { parseSymvers } from './symvers.js';
+
+export class CaptureError extends Error {
+  constructor(readonly what: string, readonly file?: string) {
+    super(file ? `${file}: ${what}` : what);
+  }
+}
+
+export interface CaptureOptions {
+  // /lib/modules/<release> (or a tree laid out like it) of the same kernel.
+  modulesDir?: string;
+  // The kernel image, for the module-signing certificates built into it.
+  vmlinuz?: string;
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CaptureError(`cannot read: ${(e as Error).message}`, file);
+  }
+}
+
+// VERMAGIC_STRING (include/linux/vermagic.h) from the release and the config.
+export function vermagicOf(release: string, config: DotConfig, arch: string): string {
+  let s = `${release} `;
+  if (isEnabled(config, 'SMP')) s += 'SMP ';
+  if (isEnabled(config, 'PREEMPT_RT')) s += 'preempt_rt ';
+  else if (isEnabled(config, 'PREEMPT_BUILD') || isEnabled(config, 'PREEMPT')) s += 'preempt ';
+  if (isEnabled(config, 'MODULE_UNLOAD')) s += 'mod_unload ';
+  if (isEnabled(config, 'MODVERSIONS')) s += 'modversions ';
+  if (arch === 'arm64') s += 'aarch64';
+  if (isEnabled(config, 'RANDSTRUCT')) s += ' RANDSTRUCT';
+  return s;
+}
+
+function configOf(c: DotConfig): KernelConfig {
+  const decompress = !isEnabled(c, 'MODULE_DECOMPRESS') ? null
+    : isEnabled(c, 'MODULE_COMPRESS_XZ') ? 'xz'
+      : isEnabled(c, 'MODULE_COMPRESS_ZSTD') ? 'zstd'
+        : isEnabled(c, 'MODULE_COMPRESS_GZIP') ? 'gzip' : null;
+  return {
+    MODVERSIONS: isEnabled(c, 'MODVERSIONS'),
+    MODULE_FORCE_LOAD: isEnabled(c, 'MODULE_FORCE_LOAD'),
+    MODULE_UNLOAD: isEnabled(c, 'MODULE_UNLOAD'),
+    MODULE_SIG: isEnabled(c, 'MODULE_SIG'),
+    MODULE_SIG_FORCE: isEnabled(c, 'MODULE_SIG_FORCE'),
+    MODULE_DECOMPRESS: decompress,
+    MODULE_ALLOW_MISSING_NAMESPACE_IMPORTS: isEnabled(c, 'MODULE_ALLOW_MISSING_NAMESPACE_IMPORTS'),
+    LIVEPATCH: isEnabled(c, 'LIVEPATCH'),
+    STRICT_MODULE_RWX: isEnabled(c, 'STRICT_MODULE_RWX'),
+    RETPOLINE: isEnabled(c, 'RETPOLINE') || isEnabled(c, 'MITIGATION_RETPOLINE'),
+    MODULE_ALLOW_BTF_MISMATCH: isEnabled(c, 'MODULE_ALLOW_BTF_MISMATCH'),
+  };
+}
+
+function releaseOf(dir: string): string {
+  const uts = path.join(dir, 'include/generated/utsrelease.h');
+  if (fs.existsSync(uts)) {
+    const m = /UTS_RELEASE\s+"([^"]+)"/.exec(readText(uts));
+    if (m) return m[1];
+  }
+  // Debian's include/config/kernel.release holds the upstream version, not the ABI name, so
+  // it comes last.
+  const rel = path.join(dir, 'include/config/kernel.release');
+  if (fs.existsSync(rel)) return readText(rel).trim();
+  const base = path.basename(path.resolve(dir));
+  if (base.startsWith('linux-headers-')) return base.slice('linux-headers-'.length);
+  throw new CaptureError('no include/generated/utsrelease.h or kernel.release', dir);
+}
+
+// Reads a module file, decompressing it when needed.
+export function readModuleFile(file: string): Uint8Array {
+  const raw = new Uint8Array(fs.readFileSync(file));
+  const kind = detectCompression(raw);
+  if (kind === 'none') return raw;
+  const r = decompressModule(raw, kind);
+  if (!r.ok) throw new CaptureError(`cannot decompress (${kind}): ${r.error.what}`, file);
+  return r.bytes;
+}
+
+// A few small in-tree modules that every Debian kernel has, to read struct module's size from.
+const SAMPLE_MODULES = ['kernel/fs/nls/nls_utf8.ko', 'kernel/lib/crc7.ko', 'kernel/fs/fat/fat.ko'];
+
+function findSample(modulesDir: string): string | undefined {
+  for (const rel of SAMPLE_MODULES) {
+    for (const ext of ['', '.xz', '.zst', '.gz']) {
+      if (fs.existsSync(path.join(modulesDir, rel + ext))) return path.join(modulesDir, rel + ext);
+    }
+  }
+  return undefined;
+}
+
+function builtinWithSysfs(modulesDir: string): Set<string> {
+  const out = new Set<string>();
+  const file = path.join(modulesDir, 'modules.builtin.modinfo');
+  if (!fs.existsSync(file)) return out;
+  // A built-in gets /sys/module/<name> when it has parameters or a version.
+  for (const entry of fs.readFileSync(file, 'latin1').split('\0')) {
+    const m = /^([^.=]+)\.(parmtype|version)=/.exec(entry);
+    if (m) out.add(m[1]);
+  }
+  return out;
+}
+
+function sublevelOf(release: string): number {
+  const m = /^\d+\.\d+\.(\d+)/.exec(release);
+  return m ? Number(m[1]) : 0;
+}
+
+export function captureProfile(dir: string, opts: CaptureOptions = {}): KernelProfile {
+  const headers = fs.existsSync(path.join(dir, 'build', 'Module.symvers'))
+    ? path.join(dir, 'build') : dir;
+  const modulesDir = opts.modulesDir
+    ?? (fs.existsSync(path.join(dir, 'kernel')) ? dir : undefined);
+  const symversFile = path.join(headers, 'Module.symvers');
+  const symvers = parseSymvers(readText(symversFile));
+  const dotconfig = parseKernelConfig(readText(path.join(headers, '.config')));
+  const release = releaseOf(headers);
+  const series = seriesOf(release);
+  if (!series) throw new CaptureError(`kernel ${release} is not a series kmodsim models ` +
+    '(6.1, 6.12)', headers);
+  const arch = isEnabled(dotconfig, 'ARM64') ? 'arm64' : 'x86_64';
+
+  const exports = new Map<string, KernelExport>();
+  for (const [name, e] of symvers.exports) {
+    exports.set(name, { crc: e.crc, gplOnly: e.gplOnly, namespace: e.namespace,
+      owner: e.module });
+  }
+
+  const sources = [symversFile, path.join(headers, '.config')];
+  let structModuleSize = 0;
+  const trustedSigners: TrustedSigner[] = [];
+  let builtin = new Set<string>();
+  if (modulesDir) {
+    const sample = findSample(modulesDir);
+    if (sample) {
+      const bytes = readModuleFile(sample);
+      const sig = readModuleSignature(bytes);
+      const elfBytes = sig.present ? bytes.subarray(0, sig.elfLength) : bytes;
+      structModuleSize = ModuleImage.open(elfBytes).thisModule?.size ?? 0;
+      if (sig.present && sig.pkcs7) {
+        trustedSigners.push({ issuer: sig.pkcs7.signerIssuer, serialHex: sig.pkcs7.serialHex,
+          subjectKeyIdHex: sig.pkcs7.subjectKeyIdHex });
+      }
+      sources.push(sample);
+    }
+    builtin = builtinWithSysfs(modulesDir);
+  }
+  if (!structModuleSize) {
+    throw new CaptureError('sizeof(struct module) is unknown: give the kernel\'s module tree ' +
+      '(--modules /lib/modules/<release>) so it can be read from an in-tree module', dir);
+  }
+
+  return {
+    format: 'kmodsim-profile/1',
+    release, series, arch,
+    vermagic: vermagicOf(release, dotconfig, arch),
+    config: configOf(dotconfig),
+    rules: {
+      // Every Debian kernel carries module-disable-matching-missing-version-crc.patch; the
+      // headers do not say whether a kernel is Debian's, but its version string does.
+      missingCrcFatal: /deb|^\d+\.\d+\.\d+-\d+-(amd64|arm64|cloud|rt)/.test(release),
+      // 6.12.107 still had the older wording; 6.12.118 has the split checks.
+      thisModuleCountMessage: sublevelOf(release) >= 118 || series !== '6.12' ? 'exactly-one'
+        : 'only-one',
+    },
+    structModuleSize,
+    moduleLayoutCrc: symvers.moduleLayoutCrc,
+    exports,
+    builtin,
+    trustedSigners,
+    spectreV2Mitigated: true,
+    source: sources.join(', '),
+    modulesDir,
+  };
+}

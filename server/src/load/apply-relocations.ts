@@ -1,0 +1,74 @@
+// apply_relocations() (kernel/module/main.c): every REL/RELA section whose target is a placed
+// (SHF_ALLOC) section is applied to a laid-out copy of that section; the first failing
+// section stops the load. REL is not supported on x86_64 or arm64.
+
+import { applyRelocateAdd } from '../arch/x86_64.js';
+import { SHF_ALLOC, SHT_REL, SHT_RELA } from '../elf/index.js';
+import type { LoadContext } from './context.js';
+import { ENOEXEC } from './errno.js';
+import { KERN_ERR } from './kmsg.js';
+import { MODULE_ADDRESS_HIGH, sectionImage, type Layout } from './layout.js';
+import type { SymbolValues } from './simplify-symbols.js';
+
+export interface RelocationStats {
+  sections: number;
+  applied: number;
+  // The laid-out, relocated bytes of each section that relocations wrote to.
+  images: Map<number, Uint8Array>;
+}
+
+export function applyRelocations(ctx: LoadContext, layout: Layout, values: SymbolValues,
+  keepImages = false): { err: number; stats: RelocationStats } {
+  const step = 'apply_relocations';
+  const elf = ctx.elf!;
+  const sections = elf.sections;
+  const shnum = elf.header.shnum;
+  const stats: RelocationStats = { sections: 0, applied: 0, images: new Map() };
+  const data = elf.view.data;
+
+  for (let i = 1; i < shnum; i++) {
+    const s = sections[i];
+    if (s.type !== SHT_REL && s.type !== SHT_RELA) continue;
+    const info = s.info;
+    if (info >= shnum) continue;
+    const target = sections[info];
+    if (!(target.flags & SHF_ALLOC) || !layout.placed[info]) continue;
+
+    if (s.type === SHT_REL) {
+      ctx.print(KERN_ERR, `module ${ctx.structModuleName}: REL relocation unsupported`);
+      ctx.record(step, 'failed', `${s.name} is SHT_REL`, ENOEXEC, { section: s.name });
+      return { err: ENOEXEC, stats };
+    }
+    if (ctx.profile.arch !== 'x86_64') {
+      ctx.unknowns.push(`relocations for ${ctx.profile.arch} are not simulated`);
+      ctx.record(step, 'unknown', `no ${ctx.profile.arch} relocation model`);
+      return { err: 0, stats };
+    }
+    // The kernel reads the table without bounds checks; a table outside the file is garbage
+    // to it and an error to us.
+    if (s.offset + s.size > elf.length) {
+      ctx.record(step, 'failed', `${s.name} lies outside the file`, ENOEXEC, { section: s.name });
+      ctx.find(step, 'error', `${s.name} points past the end of the file`, { section: s.name });
+      return { err: ENOEXEC, stats };
+    }
+
+    const image = stats.images.get(info) ?? sectionImage(ctx, info);
+    const outcome = applyRelocateAdd({
+      data, start: s.offset, count: Math.floor(s.size / 24), symbolLow: values.low,
+      symbolHigh: values.high, moduleName: ctx.structModuleName, series: ctx.profile.series,
+    }, { image, addressLow: layout.addressLow[info], addressHigh: MODULE_ADDRESS_HIGH });
+    stats.sections++;
+    stats.applied += outcome.applied;
+    if (keepImages) stats.images.set(info, image);
+    for (const l of outcome.lines) ctx.print(l.level, l.text);
+    if (outcome.failedAt >= 0) {
+      const where = { section: s.name, offset: s.offset + outcome.failedAt * 24 };
+      const detail = outcome.problem ?? `entry ${outcome.failedAt} of ${s.name} refused`;
+      if (outcome.problem) ctx.find(step, 'error', outcome.problem, where);
+      ctx.record(step, 'failed', detail, ENOEXEC, where);
+      return { err: ENOEXEC, stats };
+    }
+  }
+  ctx.record(step, 'ok', `${stats.applied} relocations in ${stats.sections} sections`);
+  return { err: 0, stats };
+}

@@ -1,0 +1,242 @@
+// ELF validation as the kernel does it, on the raw header fields, before any other decoding.
+// 6.1: elf_validity_check() then setup_load_info(); 6.12: the elf_validity_cache_*() family.
+// Every failure is ENOEXEC with the kernel's own message. The checks read the file as
+// 64-bit little-endian whatever e_ident says, because the kernel does (EI_CLASS and EI_DATA
+// are not checked on x86_64 or arm64).
+
+import {
+  ElfFile, EM_AARCH64, EM_X86_64, ET_REL, SHF_ALLOC, SHT_NOBITS, SHT_NULL, SHT_STRTAB,
+  SHT_SYMTAB, type SectionHeader,
+} from '../elf/index.js';
+import { ModuleImage } from '../module/image.js';
+import type { LoadContext } from './context.js';
+import { ENOEXEC } from './errno.js';
+import { KERN_ERR, KERN_WARNING } from './kmsg.js';
+
+const EHDR_SIZE = 64;
+const SHDR_SIZE = 64;
+const NO_NAME = '(missing .modinfo section or name field)';
+
+function fail(ctx: LoadContext, step: string, text: string, level = KERN_ERR, where?: object) {
+  ctx.print(level, text);
+  ctx.record(step, 'failed', text, ENOEXEC, where);
+  return ENOEXEC;
+}
+
+function machineOf(ctx: LoadContext): number {
+  return ctx.profile.arch === 'x86_64' ? EM_X86_64 : EM_AARCH64;
+}
+
+// Header checks shared by both series: length, magic, type, machine.
+function checkEhdr(ctx: LoadContext, step: string): number {
+  const b = ctx.bytes;
+  if (ctx.len < EHDR_SIZE) return fail(ctx, step, `Invalid ELF header len ${ctx.len}`);
+  if (b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46) {
+    return fail(ctx, step, 'Invalid ELF header magic: != \x7fELF');
+  }
+  const view = new DataView(b.buffer, b.byteOffset, ctx.len);
+  const type = view.getUint16(16, true);
+  if (type !== ET_REL) return fail(ctx, step, `Invalid ELF header type: ${type} != ${ET_REL}`);
+  const machine = view.getUint16(18, true);
+  if (machine !== machineOf(ctx)) {
+    return fail(ctx, step, `Invalid architecture in ELF header: ${machine}`);
+  }
+  return 0;
+}
+
+interface RawTable {
+  elf: ElfFile;
+  sections: SectionHeader[];
+  shnum: number;
+  shstrndx: number;
+}
+
+// Section table bounds: e_shentsize, then e_shoff/e_shnum against the (signature-less) length.
+function checkSectionTable(ctx: LoadContext, step: string): RawTable | number {
+  const view = new DataView(ctx.bytes.buffer, ctx.bytes.byteOffset, ctx.len);
+  const shentsize = view.getUint16(58, true);
+  if (shentsize !== SHDR_SIZE) return fail(ctx, step, 'Invalid ELF section header size');
+  const shoff = view.getUint32(40, true) + view.getUint32(44, true) * 0x100000000;
+  const shnum = view.getUint16(60, true);
+  if (shoff >= ctx.len || shnum * SHDR_SIZE > ctx.len - shoff) {
+    return fail(ctx, step, 'Invalid ELF section header overflow');
+  }
+  const elf = ElfFile.open(ctx.bytes.subarray(0, ctx.len),
+    { forceClass: 64, forceLittleEndian: true });
+  // The kernel takes e_shnum and e_shstrndx literally: no extended numbering.
+  elf.header.rawShnum = elf.header.shnum = shnum;
+  elf.header.shstrndx = elf.header.rawShstrndx;
+  return { elf, sections: elf.sections, shnum, shstrndx: elf.header.rawShstrndx };
+}
+
+// validate_section_offset(): the contents lie inside the file and the end does not wrap.
+function contentsFit(ctx: LoadContext, s: SectionHeader): boolean {
+  const end = s.offset + s.size;
+  return end >= s.offset && end <= ctx.len && end <= Number.MAX_SAFE_INTEGER;
+}
+
+function strtabTerminated(ctx: LoadContext, s: SectionHeader): boolean {
+  return s.size > 0 && ctx.bytes[s.offset + s.size - 1] === 0;
+}
+
+// 6.1: elf_validity_check() and setup_load_info().
+export function elfValidityCheck61(ctx: LoadContext): number {
+  const step = 'elf_validity_check';
+  const e = checkEhdr(ctx, step);
+  if (e) return e;
+  const t = checkSectionTable(ctx, step);
+  if (typeof t === 'number') return t;
+  const { sections, shnum, shstrndx } = t;
+  if (shstrndx === 0 || shstrndx >= shnum) {
+    return fail(ctx, step, `Invalid ELF section name index: ${shstrndx} || ` +
+      `e_shstrndx (${shstrndx}) >= e_shnum (${shnum})`);
+  }
+  const strhdr = sections[shstrndx];
+  if (!contentsFit(ctx, strhdr)) {
+    return fail(ctx, step, `Invalid ELF section hdr(type ${strhdr.type})`);
+  }
+  if (strhdr.size === 0) return fail(ctx, step, 'empty section name table');
+  if (!strtabTerminated(ctx, strhdr)) {
+    return fail(ctx, step, "ELF Spec violation: section name table isn't null terminated");
+  }
+  const s0 = sections[0];
+  if (s0.type !== SHT_NULL || s0.size !== 0 || s0.addr !== 0) {
+    return fail(ctx, step, `ELF Spec violation: section 0 type(${s0.type})!=SH_NULL or ` +
+      'non-zero len or addr');
+  }
+  for (let i = 1; i < shnum; i++) {
+    const s = sections[i];
+    if (s.type === SHT_NULL || s.type === SHT_NOBITS) continue;
+    if (s.type === SHT_SYMTAB && (s.link === 0 || s.link >= shnum)) {
+      return fail(ctx, step, `Invalid ELF sh_link!=SHN_UNDEF(${s.link}) or ` +
+        `(sh_link(${s.link}) >= hdr->e_shnum(${shnum})`);
+    }
+    if (!contentsFit(ctx, s)) {
+      return fail(ctx, step, `Invalid ELF section in module (section ${i} type ${s.type})`,
+        KERN_ERR, { section: s.name });
+    }
+    if ((s.flags & SHF_ALLOC) && s.nameOffset >= strhdr.size) {
+      return fail(ctx, step, `Invalid ELF section name in module (section ${i} type ${s.type})`);
+    }
+  }
+  ctx.record(step, 'ok');
+  return setupLoadInfo61(ctx, t);
+}
+
+// 6.1 setup_load_info(): .modinfo and this_module found by find_sec (SHF_ALLOC, first match),
+// the first symbol table wins.
+function setupLoadInfo61(ctx: LoadContext, t: RawTable): number {
+  const step = 'setup_load_info';
+  const image = new ModuleImage(t.elf);
+  ctx.elf = t.elf;
+  ctx.image = image;
+  const modinfo = image.allocSection('.modinfo');
+  ctx.name = modinfo ? image.modinfo.get('name') : undefined;
+  const symtab = t.sections.find((s) => s.type === SHT_SYMTAB);
+  if (!symtab) {
+    return fail(ctx, step, `${ctx.name ?? NO_NAME}: module has no symbols (stripped?)`,
+      KERN_WARNING);
+  }
+  const mod = image.allocSection('.gnu.linkonce.this_module');
+  if (!mod) return fail(ctx, step, `${ctx.name ?? NO_NAME}: No module found in object`,
+    KERN_WARNING);
+  if (!ctx.name) ctx.name = image.thisModule?.name ?? '';
+  ctx.useVersions = !!image.allocSection('__versions');
+  ctx.record(step, 'ok');
+  return 0;
+}
+
+// 6.12: elf_validity_cache_copy() and the checks it calls, in their order.
+export function elfValidityCacheCopy612(ctx: LoadContext): number {
+  const step = 'elf_validity_cache_copy';
+  const e = checkEhdr(ctx, step);
+  if (e) return e;
+  const t = checkSectionTable(ctx, step);
+  if (typeof t === 'number') return t;
+  const { sections, shnum, shstrndx } = t;
+  const s0 = sections[0];
+  if (s0.type !== SHT_NULL || s0.size !== 0 || s0.addr !== 0) {
+    return fail(ctx, step, `ELF Spec violation: section 0 type(${s0.type})!=SH_NULL or ` +
+      'non-zero len or addr');
+  }
+  for (let i = 1; i < shnum; i++) {
+    const s = sections[i];
+    if (s.type === SHT_NULL || s.type === SHT_NOBITS) continue;
+    if (!contentsFit(ctx, s)) {
+      return fail(ctx, step, `Invalid ELF section in module (section ${i} type ${s.type})`,
+        KERN_ERR, { section: s.name });
+    }
+  }
+
+  if (shstrndx === 0 || shstrndx >= shnum) {
+    return fail(ctx, step, `Invalid ELF section name index: ${shstrndx} || ` +
+      `e_shstrndx (${shstrndx}) >= e_shnum (${shnum})`);
+  }
+  const strhdr = sections[shstrndx];
+  if (strhdr.type !== SHT_STRTAB) {
+    return fail(ctx, step, `Invalid ELF section name table type: ${strhdr.type}`);
+  }
+  if (strhdr.size === 0) return fail(ctx, step, 'empty section name table');
+  if (!strtabTerminated(ctx, strhdr)) {
+    return fail(ctx, step, "ELF Spec violation: section name table isn't null terminated");
+  }
+  for (let i = 0; i < shnum; i++) {
+    const s = sections[i];
+    if (s.type === SHT_NULL) continue;
+    if (s.nameOffset >= strhdr.size) {
+      return fail(ctx, step, `Invalid ELF section name in module (section ${i} type ${s.type})`);
+    }
+  }
+
+  const image = new ModuleImage(t.elf);
+  ctx.elf = t.elf;
+  ctx.image = image;
+  const modinfos = sections.filter((s) => s.name === '.modinfo');
+  if (modinfos.length > 1) return fail(ctx, step, 'Only one .modinfo section must exist.');
+  ctx.name = modinfos.length ? image.modinfo.get('name') : undefined;
+
+  const who = ctx.name ?? NO_NAME;
+  const mods = sections.filter((s) => s.name === '.gnu.linkonce.this_module');
+  if (mods.length !== 1) {
+    const text = ctx.profile.rules.thisModuleCountMessage === 'only-one' && mods.length > 1
+      ? `module ${who}: Only one .gnu.linkonce.this_module section must exist.`
+      : `module ${who}: Exactly one .gnu.linkonce.this_module section must exist.`;
+    return fail(ctx, step, text);
+  }
+  const mod = mods[0];
+  if (mod.type === SHT_NOBITS) {
+    return fail(ctx, step, `module ${who}: .gnu.linkonce.this_module section must have a ` +
+      'size set');
+  }
+  if (!(mod.flags & SHF_ALLOC)) {
+    return fail(ctx, step, `module ${who}: .gnu.linkonce.this_module must occupy memory ` +
+      'during process execution');
+  }
+  if (mod.size !== ctx.profile.structModuleSize) {
+    ctx.find(step, 'error', `.gnu.linkonce.this_module is ${mod.size} bytes (0x` +
+      `${mod.size.toString(16)}); this kernel's struct module is ` +
+      `${ctx.profile.structModuleSize} (0x${ctx.profile.structModuleSize.toString(16)}): ` +
+      'the module was built against another kernel series or configuration',
+    { section: '.gnu.linkonce.this_module' });
+    return fail(ctx, step, `module ${who}: .gnu.linkonce.this_module section size must match ` +
+      "the kernel's built struct module size at run time");
+  }
+
+  const symtabs = sections.filter((s) => s.type === SHT_SYMTAB);
+  if (symtabs.length !== 1) {
+    return fail(ctx, step, `${who}: module has no symbols (stripped?)`, KERN_WARNING);
+  }
+  const symtab = symtabs[0];
+  if (symtab.link === 0 || symtab.link >= shnum) {
+    return fail(ctx, step, `Invalid ELF sh_link!=SHN_UNDEF(${symtab.link}) or ` +
+      `(sh_link(${symtab.link}) >= hdr->e_shnum(${shnum})`);
+  }
+  if (sections[symtab.link].type !== SHT_STRTAB) {
+    return fail(ctx, step,
+      `Invalid ELF symbol string table type: ${sections[symtab.link].type}`);
+  }
+  if (!ctx.name) ctx.name = image.thisModule?.name ?? '';
+  ctx.useVersions = !!image.allocSection('__versions');
+  ctx.record(step, 'ok');
+  return 0;
+}

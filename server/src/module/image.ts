@@ -1,0 +1,68 @@
+// ModuleImage: the kernel-module view of an ELF file. Each part is decoded the first time it
+// is asked for, so a load that stops at vermagic never decodes relocations or parameters.
+
+import { ElfFile, SHF_ALLOC, type OpenOptions, type SectionHeader } from '../elf/index.js';
+import { readExports, type ExportedSymbol } from './ksymtab.js';
+import { Modinfo, readModinfo } from './modinfo.js';
+import { readParams, type ModuleParam } from './params.js';
+import { RelocatedView } from './pointers.js';
+import { readThisModule, type ThisModule } from './this-module.js';
+import {
+  readExtendedVersions, readVersions, type ExtendedVersions, type Versions,
+} from './versions.js';
+
+export class ModuleImage {
+  readonly elf: ElfFile;
+  readonly relocated: RelocatedView;
+  private cache = new Map<string, unknown>();
+
+  constructor(elf: ElfFile) {
+    this.elf = elf;
+    this.relocated = new RelocatedView(elf);
+  }
+
+  static open(bytes: Uint8Array, opts?: OpenOptions): ModuleImage {
+    return new ModuleImage(ElfFile.open(bytes, opts));
+  }
+
+  private once<T>(key: string, make: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, make());
+    return this.cache.get(key) as T;
+  }
+
+  // The first section of this name that has SHF_ALLOC: the kernel's find_sec().
+  allocSection(name: string): SectionHeader | undefined {
+    return this.elf.sections.find((s) => (s.flags & SHF_ALLOC) !== 0 && s.name === name);
+  }
+
+  get modinfo(): Modinfo {
+    return this.once('modinfo', () => readModinfo(this.elf, this.elf.section('.modinfo')));
+  }
+
+  get versions(): Versions | undefined {
+    return this.once('versions', () => readVersions(this.elf, this.elf.section('__versions')));
+  }
+
+  get extendedVersions(): ExtendedVersions | undefined {
+    return this.once('extversions', () => readExtendedVersions(this.elf));
+  }
+
+  get thisModule(): ThisModule | undefined {
+    return this.once('thismodule', () => readThisModule(this.elf,
+      this.elf.section('.gnu.linkonce.this_module'), this.relocated));
+  }
+
+  get exports(): ExportedSymbol[] {
+    return this.once('exports', () => readExports(this.elf, this.relocated));
+  }
+
+  get params(): ModuleParam[] {
+    return this.once('params', () => readParams(this.elf, this.elf.section('__param'),
+      this.relocated, this.modinfo));
+  }
+
+  // The module's name as modpost recorded it, else as struct module has it.
+  get name(): string {
+    return this.modinfo.get('name') ?? this.thisModule?.name ?? '';
+  }
+}
