@@ -15,7 +15,7 @@ import { checkModstructVersion } from './modversions.js';
 import {
   checkExportSymbolVersions, findModuleSections, verifyExportedSymbols,
 } from './sections.js';
-import { simplifySymbols } from './simplify-symbols.js';
+import { simplifySymbols, type SymbolValues } from './simplify-symbols.js';
 import type { LoadedModule } from './state.js';
 import { licenseSpecialCases, moduleAugmentKernelTaints, unsignedTaint } from './taints.js';
 import { TAINT_PROPRIETARY_MODULE, TAINT_USER } from './taint.js';
@@ -32,6 +32,8 @@ export interface LoadOutcome {
   relocationsApplied: number;
   images?: Map<number, Uint8Array>;
   layout?: Layout;
+  // Every symbol's final value (after simplify_symbols), as 32-bit halves.
+  symbolValues?: SymbolValues;
 }
 
 function blacklisted(ctx: LoadContext): number {
@@ -117,7 +119,7 @@ function fromSymbolsOn(ctx: LoadContext, layout: Layout, opts: LoadOptions): Loa
   if (sym.err) return { err: sym.err, relocationsApplied: 0, layout };
   const rel = applyRelocations(ctx, layout, sym.values, opts.keepImages);
   const out: LoadOutcome = { err: rel.err, relocationsApplied: rel.stats.applied, layout,
-    images: opts.keepImages ? rel.stats.images : undefined };
+    images: opts.keepImages ? rel.stats.images : undefined, symbolValues: sym.values };
   if (rel.err) return out;
   ctx.module!.state = 'coming';
   out.err = verifyExportedSymbols(ctx) || parseModuleArgs(ctx) || modSysfsSetup(ctx)
