@@ -12,6 +12,7 @@ import { isEnabled, parseKernelConfig, type KernelConfig as DotConfig } from './
 import type { KernelConfig, KernelExport, KernelProfile, TrustedSigner } from './profile.js';
 import { seriesOf } from './profile.js';
 import { parseSymvers } from './symvers.js';
+import { trustedSignersFromImage } from './vmlinux-certs.js';
 
 export class CaptureError extends Error {
   constructor(readonly what: string, readonly file?: string) {
@@ -24,6 +25,9 @@ export interface CaptureOptions {
   modulesDir?: string;
   // The kernel image, for the module-signing certificates built into it.
   vmlinuz?: string;
+  // sizeof(struct module) when no module of the kernel is at hand (e.g. headers of an older
+  // ABI of the same series).
+  structModuleSize?: number;
 }
 
 function readText(file: string): string {
@@ -108,12 +112,33 @@ function builtinWithSysfs(modulesDir: string): Set<string> {
   const out = new Set<string>();
   const file = path.join(modulesDir, 'modules.builtin.modinfo');
   if (!fs.existsSync(file)) return out;
-  // A built-in gets /sys/module/<name> when it has parameters or a version.
+  // A built-in gets /sys/module/<name> when it has a version (named after KBUILD_MODNAME) or
+  // parameters. Parameters are left out: their directory is named by MODULE_PARAM_PREFIX,
+  // which modules.builtin.modinfo does not record (kfence's params are listed under "core"
+  // but live in /sys/module/kfence), so counting them would refuse modules that load.
   for (const entry of fs.readFileSync(file, 'latin1').split('\0')) {
-    const m = /^([^.=]+)\.(parmtype|version)=/.exec(entry);
+    const m = /^([^.=]+)\.version=/.exec(entry);
     if (m) out.add(m[1]);
   }
   return out;
+}
+
+// /lib/modules/<release> sits two levels below the root that has boot/vmlinuz-<release>.
+function guessVmlinuz(modulesDir: string | undefined, release: string): string | undefined {
+  if (!modulesDir) return undefined;
+  const file = path.join(modulesDir, '..', '..', '..', 'boot', `vmlinuz-${release}`);
+  return fs.existsSync(file) ? file : undefined;
+}
+
+// A headers dir is given as is; for /lib/modules/<release> it is build/, or, when that absolute
+// link does not resolve (a tree unpacked under another root), the headers beside the tree.
+function headersDirOf(dir: string): string {
+  if (fs.existsSync(path.join(dir, 'Module.symvers'))) return dir;
+  if (fs.existsSync(path.join(dir, 'build', 'Module.symvers'))) return path.join(dir, 'build');
+  const beside = path.join(dir, '..', '..', '..', 'usr', 'src',
+    `linux-headers-${path.basename(path.resolve(dir))}`);
+  if (fs.existsSync(path.join(beside, 'Module.symvers'))) return beside;
+  return dir;
 }
 
 function sublevelOf(release: string): number {
@@ -122,8 +147,7 @@ function sublevelOf(release: string): number {
 }
 
 export function captureProfile(dir: string, opts: CaptureOptions = {}): KernelProfile {
-  const headers = fs.existsSync(path.join(dir, 'build', 'Module.symvers'))
-    ? path.join(dir, 'build') : dir;
+  const headers = headersDirOf(dir);
   const modulesDir = opts.modulesDir
     ?? (fs.existsSync(path.join(dir, 'kernel')) ? dir : undefined);
   const symversFile = path.join(headers, 'Module.symvers');
@@ -159,6 +183,24 @@ export function captureProfile(dir: string, opts: CaptureOptions = {}): KernelPr
       sources.push(sample);
     }
     builtin = builtinWithSysfs(modulesDir);
+  }
+  const vmlinuz = opts.vmlinuz ?? guessVmlinuz(modulesDir, release);
+  if (vmlinuz) {
+    const certs = trustedSignersFromImage(vmlinuz);
+    if (certs.ok) {
+      // The certificates replace identity-only trust: with the key, a signature over changed
+      // bytes is told apart from a good one.
+      trustedSigners.length = 0;
+      for (const c of certs.certificates) {
+        trustedSigners.push({ issuer: c.issuer, serialHex: c.serialHex,
+          subjectKeyIdHex: c.subjectKeyIdHex, certificatePem: c.pem });
+      }
+      sources.push(vmlinuz);
+    }
+  }
+  if (!structModuleSize && opts.structModuleSize) {
+    structModuleSize = opts.structModuleSize;
+    sources.push(`struct module size ${structModuleSize} given by the caller`);
   }
   if (!structModuleSize) {
     throw new CaptureError('sizeof(struct module) is unknown: give the kernel\'s module tree ' +

@@ -1,0 +1,22 @@
+// Builds the three bundles: the CLI, the language server and the VS Code client.
+import * as esbuild from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  // Native and wasm-backed packages stay outside the bundle.
+  external: ['vscode', '@napi-rs/lzma'],
+};
+
+await Promise.all([
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/lsp/server.ts'],
+    outfile: 'dist/server.js' }),
+  esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'],
+    outfile: 'dist/client.js' }),
+]);
