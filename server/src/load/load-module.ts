@@ -7,7 +7,7 @@ import { applyRelocations } from './apply-relocations.js';
 import { checkModinfo } from './check-modinfo.js';
 import { MODULE_INIT_IGNORE_MODVERSIONS, type LoadContext } from './context.js';
 import { elfValidityCacheCopy612, elfValidityCheck61 } from './elf-validity.js';
-import { EBUSY, EEXIST, EINVAL, EPERM } from './errno.js';
+import { EBUSY, EEXIST, EFAULT, EINVAL, EPERM } from './errno.js';
 import { KERN_ERR, KERN_WARNING } from './kmsg.js';
 import { layoutSections, moduleEnforceRwxSections, type Layout } from './layout.js';
 import { moduleSigCheck } from './module-sig.js';
@@ -25,6 +25,9 @@ export interface LoadOptions {
   keepImages?: boolean;
   // What init() returns; unknown to a static simulation, 0 unless told.
   initReturn?: number;
+  // The caller passed a NULL parameter string: strndup_user() faults once the module is
+  // relocated, so everything before that (taints, messages) still happens.
+  nullParams?: boolean;
 }
 
 export interface LoadOutcome {
@@ -121,6 +124,11 @@ function fromSymbolsOn(ctx: LoadContext, layout: Layout, opts: LoadOptions): Loa
   const out: LoadOutcome = { err: rel.err, relocationsApplied: rel.stats.applied, layout,
     images: opts.keepImages ? rel.stats.images : undefined, symbolValues: sym.values };
   if (rel.err) return out;
+  if (opts.nullParams) {
+    ctx.record('strndup_user', 'failed', 'the parameter string pointer is NULL', EFAULT);
+    out.err = EFAULT;
+    return out;
+  }
   ctx.module!.state = 'coming';
   out.err = verifyExportedSymbols(ctx) || parseModuleArgs(ctx) || modSysfsSetup(ctx)
     || doInitModule(ctx, opts.initReturn);
