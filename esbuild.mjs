@@ -13,8 +13,7 @@ const common = {
 };
 
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js',
-    banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js' }),
   esbuild.build({ ...common, entryPoints: ['server/src/lsp/server.ts'],
     outfile: 'dist/server.js' }),
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'],
