@@ -38,7 +38,7 @@ const STANDARD: Record<string, ParamType> = {
 const PARMTYPE_NAME: Partial<Record<ParamType, string>> = {
   byte: 'byte', short: 'short', ushort: 'ushort', int: 'int', uint: 'uint', long: 'long',
   ulong: 'ulong', ullong: 'ullong', hexint: 'hexint', charp: 'charp', bool: 'bool',
-  invbool: 'invbool', bint: 'int', string: 'string', bool_enable_only: 'bool',
+  invbool: 'invbool', bint: 'bint', string: 'string', bool_enable_only: 'bool_enable_only',
 };
 
 const ELEMENT_SIZE: Partial<Record<ParamType, number>> = {
