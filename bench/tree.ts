@@ -73,7 +73,7 @@ const rows = [
   ['modinfo (batched), median s', `${m.toFixed(2)} (${modinfo.map((x) => x.toFixed(2)).join(', ')})`],
   ['kmodsim / depmod', (k / d).toFixed(1)],
   ['kmodsim / modinfo', (k / m).toFixed(1)],
-  ['peak RSS MB', (process.memoryUsage().rss / 1e6).toFixed(0)],
+  ['peak RSS MB', (process.resourceUsage().maxRSS / 1024).toFixed(0)],
 ];
 for (const [a, b] of rows) process.stdout.write(`${a.padEnd(30)} ${b}\n`);
 fs.mkdirSync(path.join(__dirname), { recursive: true });
