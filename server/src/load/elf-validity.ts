@@ -79,6 +79,13 @@ function strtabTerminated(ctx: LoadContext, s: SectionHeader): boolean {
   return s.size > 0 && ctx.bytes[s.offset + s.size - 1] === 0;
 }
 
+// Section 0 must be the null section: SHT_NULL, no size, no address.
+function checkSection0(ctx: LoadContext, step: string, s0: SectionHeader): number {
+  if (s0.type === SHT_NULL && s0.size === 0 && s0.addr === 0) return 0;
+  return fail(ctx, step, `ELF Spec violation: section 0 type(${s0.type})!=SH_NULL or ` +
+    'non-zero len or addr');
+}
+
 // 6.1: elf_validity_check() and setup_load_info().
 export function elfValidityCheck61(ctx: LoadContext): number {
   const step = 'elf_validity_check';
@@ -99,11 +106,8 @@ export function elfValidityCheck61(ctx: LoadContext): number {
   if (!strtabTerminated(ctx, strhdr)) {
     return fail(ctx, step, "ELF Spec violation: section name table isn't null terminated");
   }
-  const s0 = sections[0];
-  if (s0.type !== SHT_NULL || s0.size !== 0 || s0.addr !== 0) {
-    return fail(ctx, step, `ELF Spec violation: section 0 type(${s0.type})!=SH_NULL or ` +
-      'non-zero len or addr');
-  }
+  const e0 = checkSection0(ctx, step, sections[0]);
+  if (e0) return e0;
   for (let i = 1; i < shnum; i++) {
     const s = sections[i];
     if (s.type === SHT_NULL || s.type === SHT_NOBITS) continue;
@@ -154,11 +158,8 @@ export function elfValidityCacheCopy612(ctx: LoadContext): number {
   const t = checkSectionTable(ctx, step);
   if (typeof t === 'number') return t;
   const { sections, shnum, shstrndx } = t;
-  const s0 = sections[0];
-  if (s0.type !== SHT_NULL || s0.size !== 0 || s0.addr !== 0) {
-    return fail(ctx, step, `ELF Spec violation: section 0 type(${s0.type})!=SH_NULL or ` +
-      'non-zero len or addr');
-  }
+  const e0 = checkSection0(ctx, step, sections[0]);
+  if (e0) return e0;
   for (let i = 1; i < shnum; i++) {
     const s = sections[i];
     if (s.type === SHT_NULL || s.type === SHT_NOBITS) continue;

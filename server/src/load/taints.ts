@@ -97,7 +97,7 @@ export function licenseSpecialCases(ctx: LoadContext, proprietaryBefore: boolean
   }
 }
 
-// 6.1: the part of check_modinfo() after vermagic.
+// The modinfo taints in the kernel's order; on 6.1, the part of check_modinfo() after vermagic.
 export function taintsFromModinfo(ctx: LoadContext) {
   outOfTree(ctx);
   retpoline(ctx);
@@ -110,12 +110,7 @@ export function taintsFromModinfo(ctx: LoadContext) {
 // 6.12: module_augment_kernel_taints().
 export function moduleAugmentKernelTaints(ctx: LoadContext): number {
   const proprietaryBefore = ctx.kernel.tainted(TAINT_PROPRIETARY_MODULE);
-  outOfTree(ctx);
-  retpoline(ctx);
-  staging(ctx);
-  livepatch(ctx);
-  license(ctx);
-  testModule(ctx);
+  taintsFromModinfo(ctx);
   unsignedTaint(ctx);
   licenseSpecialCases(ctx, proprietaryBefore);
   ctx.record('module_augment_kernel_taints', 'ok');
