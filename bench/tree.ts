@@ -21,6 +21,10 @@ function seconds(f: () => void): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
+function spread(mid: number, xs: number[]): string {
+  return `${mid.toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(', ')})`;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -68,9 +72,9 @@ const rows = [
   ['files', String(files.length)],
   ['bytes', String(bytes)],
   ['relocations applied', String(relocations)],
-  ['kmodsim full load, median s', `${k.toFixed(2)} (${kmodsim.map((x) => x.toFixed(2)).join(', ')})`],
-  ['depmod -n -e -E, median s', `${d.toFixed(2)} (${depmod.map((x) => x.toFixed(2)).join(', ')})`],
-  ['modinfo (batched), median s', `${m.toFixed(2)} (${modinfo.map((x) => x.toFixed(2)).join(', ')})`],
+  ['kmodsim full load, median s', spread(k, kmodsim)],
+  ['depmod -n -e -E, median s', spread(d, depmod)],
+  ['modinfo (batched), median s', spread(m, modinfo)],
   ['kmodsim / depmod', (k / d).toFixed(1)],
   ['kmodsim / modinfo', (k / m).toFixed(1)],
   ['peak RSS MB', (process.resourceUsage().maxRSS / 1024).toFixed(0)],

@@ -59,7 +59,8 @@ test('check over a directory prints one line per module and a summary', () => {
   assert.equal(byFile.get('hello.ko').loads, true);
   assert.equal(byFile.get('broken.ko').loads, false);
   // oracle f1: a 24-byte text file is refused at the header length check.
-  assert.deepEqual(byFile.get('broken.ko').lines, [{ level: 3, text: 'Invalid ELF header len 24' }]);
+  assert.deepEqual(byFile.get('broken.ko').lines,
+    [{ level: 3, text: 'Invalid ELF header len 24' }]);
   assert.match(r.err, /1\/2 modules load on 6\.1\.0-57-amd64/);
 });
 

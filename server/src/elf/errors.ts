@@ -28,7 +28,8 @@ export class ElfFormatError extends Error {
 function describe(what: string, offset?: number, section?: { index: number; name?: string }) {
   const where: string[] = [];
   if (section) {
-    where.push(section.name ? `section ${section.index} (${section.name})` : `section ${section.index}`);
+    const named = section.name ? ` (${section.name})` : '';
+    where.push(`section ${section.index}${named}`);
   }
   if (offset !== undefined) where.push(`offset 0x${offset.toString(16)}`);
   return where.length ? `${where.join(', ')}: ${what}` : what;

@@ -9,7 +9,7 @@ import { lzma, lzma2 } from '@napi-rs/lzma';
 import { decompress as zstdDecompress } from 'fzstd';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { formatName, readModuleSignature } from '../module/signature';
+import { formatName, OID_NAMES, readModuleSignature } from '../module/signature';
 
 export type VmlinuxFormat = 'xz' | 'zstd' | 'gzip' | 'lzma' | 'lz4' | 'bzip2';
 
@@ -646,16 +646,6 @@ export function splitSignedModule(
   };
 }
 
-const DIGESTS: Record<string, string> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.4': 'sha224',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-  '2.16.840.1.101.3.4.2.8': 'sha3-256',
-  '2.16.840.1.101.3.4.2.9': 'sha3-384',
-  '2.16.840.1.101.3.4.2.10': 'sha3-512',
-};
 const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
 
 interface CandidateKey {
@@ -726,7 +716,7 @@ export function verifyModuleSignature(
   if (key === undefined) {
     return { signerMatched: false, valid: false, error: 'no certificate matches the signer' };
   }
-  const digest = DIGESTS[signer.digestAlgorithm.algorithmId];
+  const digest = OID_NAMES[signer.digestAlgorithm.algorithmId];
   if (digest === undefined) {
     const oid = signer.digestAlgorithm.algorithmId;
     return { signerMatched: true, valid: false, error: `unsupported digest ${oid}` };

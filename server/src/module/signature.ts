@@ -113,7 +113,8 @@ export function readModuleSignature(bytes: Uint8Array): ModuleSignature {
   return { ...base, elfLength, pkcs7: parsed.detail.summary };
 }
 
-const OID_NAMES: Record<string, string> = {
+/** Names of the OIDs a module signature uses; shared with kernel/vmlinux-certs.ts. */
+export const OID_NAMES: Record<string, string> = {
   '1.2.840.113549.1.7.1': 'data',
   '1.2.840.113549.1.7.2': 'signedData',
   '1.3.14.3.2.26': 'sha1',
