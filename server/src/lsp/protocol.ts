@@ -1,0 +1,84 @@
+// The messages between the kmodsim client and server beyond standard LSP. Both sides import
+// this file, so it must not import `vscode` or any server module: types and names only.
+// Standard LSP carries the rest: publishDiagnostics (report documents, C sources, modprobe.d
+// files), completion and hover (modprobe.d), workspace/didChangeWatchedFiles.
+
+// The read-only report of one module lives at `kmodsim-report:<absolute .ko path>.report`
+// (a virtual document). The server renders it; the client shows it through a content
+// provider and the server publishes that URI's diagnostics.
+export const REPORT_SCHEME = 'kmodsim-report';
+
+export function reportUri(koPath: string): string {
+  return `${REPORT_SCHEME}:${encodeURI(koPath)}.report`;
+}
+
+export function koPathOfReportUri(uri: string): string | undefined {
+  if (!uri.startsWith(`${REPORT_SCHEME}:`) || !uri.endsWith('.report')) return undefined;
+  return decodeURI(uri.slice(REPORT_SCHEME.length + 1, -'.report'.length));
+}
+
+// The flags and kernel-side switches of one simulated load. Absent = the setting's value.
+export interface LoadOptions {
+  // MODULE_INIT_IGNORE_MODVERSIONS (1) and MODULE_INIT_IGNORE_VERMAGIC (2), as insmod -f.
+  ignoreModversions?: boolean;
+  ignoreVermagic?: boolean;
+  // Kernel config / boot overrides of the target profile.
+  forceLoad?: boolean;        // CONFIG_MODULE_FORCE_LOAD
+  sigEnforce?: boolean;       // module.sig_enforce=1
+  lockdown?: 'none' | 'integrity' | 'confidentiality';
+}
+
+// kmodsim/simulateInsmod: the *Simulate insmod* command's load.
+export const SIMULATE_INSMOD = 'kmodsim/simulateInsmod';
+export interface SimulateInsmodParams extends LoadOptions {
+  file: string;               // absolute path of the .ko (.ko.xz/.gz/.zst)
+  params?: string;            // the parameter string as typed after the module name
+  kernel?: string;            // as the kmodsim.kernel setting; absent = the setting
+}
+export interface SimulateInsmodResult {
+  ok: boolean;                // the syscall returned 0
+  errno: number;              // 0 when ok
+  errnoName: string;          // "ENOEXEC", "" when ok
+  lines: string[];            // the kernel log lines, "<level>text"
+  report: string;             // the rendered report text (the report document's content)
+  reportUri: string;          // where that report is published, with its diagnostics
+  verdict: string;            // one line, as the status bar shows it
+}
+
+// kmodsim/report: the content of a report document (the client's content provider asks).
+export const REPORT = 'kmodsim/report';
+export interface ReportParams { uri: string }
+export interface ReportResult { text: string }
+
+// kmodsim/moduleInfo: *Show module info*; modinfo(8)'s output for the file.
+export const MODULE_INFO = 'kmodsim/moduleInfo';
+export interface ModuleInfoParams { file: string }
+export interface ModuleInfoResult { text: string }
+
+// kmodsim/paramCompletions: completions for the *Simulate insmod* parameter box, which is
+// not a document. `text` is the box's content and `offset` the cursor in it.
+export const PARAM_COMPLETIONS = 'kmodsim/paramCompletions';
+export interface ParamCompletionsParams { file: string; text: string; offset: number }
+export interface ParamCompletionItem {
+  label: string;              // "times=" or "true"
+  detail: string;             // "int, default 1"
+  documentation: string;      // the parameter's description and permissions
+}
+
+// kmodsim/status (server -> client notification): the target and the verdict of one module,
+// sent after each simulation so the status bar can show the active module's.
+export const STATUS = 'kmodsim/status';
+export interface StatusParams {
+  file: string;               // absolute .ko path
+  target: string;             // the target kernel's release, "6.1.0-57-amd64"
+  verdict: string;            // "loads" or "ENOEXEC: disagrees about version of module_layout"
+  ok: boolean;
+}
+
+// kmodsim/targets: the kernels the *Select target kernel* command offers.
+export const TARGETS = 'kmodsim/targets';
+export interface TargetItem {
+  label: string;              // "6.1.0-57-amd64 (bundled profile)"
+  value: string;              // what to store in kmodsim.kernel
+  description: string;
+}
