@@ -82,3 +82,39 @@ export interface TargetItem {
   value: string;              // what to store in kmodsim.kernel
   description: string;
 }
+
+// The language ids the client contributes: modprobe.d files and the report documents.
+export const MODPROBE_LANGUAGE = 'modprobe';
+export const REPORT_LANGUAGE = 'kmodsim-report';
+
+// kmodsim/reportChanged (server -> client notification): a report document's text changed
+// (its module was rebuilt or a setting changed), so the client re-asks kmodsim/report.
+export const REPORT_CHANGED = 'kmodsim/reportChanged';
+export interface ReportChangedParams { uri: string }
+
+// The settings the client contributes (package.json `contributes.configuration`), which the
+// server reads with workspace/configuration, section `kmodsim`, and re-reads on
+// workspace/didChangeConfiguration. An absent key means the default written here.
+export const SETTINGS_SECTION = 'kmodsim';
+export interface Settings {
+  kernel: string;             // kmodsim.kernel: "" = bundled 6.1 profile, "running", a path
+  buildDirs: string[];        // kmodsim.buildDirs: more directories watched for .ko, []
+  force: {
+    modversions: boolean;     // kmodsim.force.modversions: ignoreModversions, false
+    vermagic: boolean;        // kmodsim.force.vermagic: ignoreVermagic, false
+  };
+  kernelConfig: {
+    forceLoad: boolean;       // kmodsim.kernelConfig.forceLoad: CONFIG_MODULE_FORCE_LOAD, false
+    sigEnforce: boolean;      // kmodsim.kernelConfig.sigEnforce: module.sig_enforce=1, false
+    lockdown: 'none' | 'integrity' | 'confidentiality';  // kmodsim.kernelConfig.lockdown
+  };
+  // kmodsim.trace.server ("off" | "messages" | "verbose") is vscode-languageclient's own.
+}
+
+// Workspace trust. Settings that point outside the workspace (kernel, buildDirs) count only
+// in a trusted workspace. The client says whether it is trusted in initializationOptions and
+// sends kmodsim/trustChanged when the user grants trust later (VS Code never revokes it
+// without a reload).
+export interface InitializationOptions { trusted: boolean }
+export const TRUST_CHANGED = 'kmodsim/trustChanged';
+export interface TrustChangedParams { trusted: boolean }
