@@ -115,6 +115,30 @@ export interface Settings {
 // in a trusted workspace. The client says whether it is trusted in initializationOptions and
 // sends kmodsim/trustChanged when the user grants trust later (VS Code never revokes it
 // without a reload).
-export interface InitializationOptions { trusted: boolean }
+export interface InitializationOptions {
+  trusted: boolean;
+  // Added by the server, for LSP clients other than VS Code: the settings to use when the
+  // client cannot answer workspace/configuration (absent keys = defaults), and how long a
+  // module file must stay unchanged before it is simulated (default 200 ms).
+  settings?: PartialSettings;
+  debounceMs?: number;
+}
+export type PartialSettings = Partial<Omit<Settings, 'force' | 'kernelConfig'>> & {
+  force?: Partial<Settings['force']>;
+  kernelConfig?: Partial<Settings['kernelConfig']>;
+};
+
+// kmodsim/modules (client -> server request, added by the server): the workspace's modules
+// as the server knows them, for pickers and tests; `scanning` is true while simulations are
+// still queued.
+export const MODULES = 'kmodsim/modules';
+export interface ModuleSummary {
+  file: string;               // absolute .ko path
+  name: string;               // the module name ("hello")
+  ok: boolean;
+  verdict: string;
+  reportUri: string;
+}
+export interface ModulesResult { modules: ModuleSummary[]; scanning: boolean }
 export const TRUST_CHANGED = 'kmodsim/trustChanged';
 export interface TrustChangedParams { trusted: boolean }
