@@ -6,6 +6,11 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EBADMSG, EKEYREJECTED, ENODATA, ENOKEY, ENOPKG } from '../load/errno';
 import { KERN_ERR, KernelLine, line } from '../load/kmsg';
+import {
+  derChildren, derElement, derOid, DER_CONTEXT_0, DER_INTEGER, DER_OCTET_STRING,
+  DER_PRINTABLE_STRING, DER_IA5_STRING, DER_SEQUENCE, DER_SET, DER_TELETEX_STRING,
+  DER_UTF8_STRING, DER_VISIBLE_STRING, type DerElement,
+} from './der';
 
 export const MODULE_SIG_STRING = '~Module signature appended~\n';
 const MARKER = new TextEncoder().encode(MODULE_SIG_STRING);
@@ -34,7 +39,7 @@ export interface Pkcs7Summary {
 }
 
 /** Decoded PKCS#7 parts the verdicts and modinfo need beyond the summary. */
-interface Pkcs7Detail {
+export interface Pkcs7Detail {
   summary: Pkcs7Summary;
   signature: Uint8Array;
   /** kmod's idea of the signer: first CN of the issuer, see modinfoSignatureFields. */
@@ -163,7 +168,7 @@ const ATTRIBUTE_NAMES: Record<string, string> = {
 const OID_CN = '2.5.4.3';
 const OID_SKID = '2.5.29.14';
 
-type Pkcs7Result = { ok: true; detail: Pkcs7Detail } | { ok: false; error: SignatureError };
+export type Pkcs7Result = { ok: true; detail: Pkcs7Detail } | { ok: false; error: SignatureError };
 
 function toHex(bytes: Uint8Array): string {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -223,7 +228,15 @@ function kmodSignerOf(name: pkijs.RelativeDistinguishedNames): string | undefine
   return new TextDecoder().decode(nul >= 0 ? raw.subarray(0, nul) : raw);
 }
 
+// The PKCS#7 fields a load and modinfo use, read in place by the DER reader; anything it does
+// not read plainly (BER forms, unusual string types, a SKID signer, a second SignerInfo) goes
+// to pkijs, whose answer stays the reference (test/unit/signature.test.ts compares the two).
 function parsePkcs7(der: Uint8Array): Pkcs7Result {
+  const fast = readPkcs7Der(der);
+  return fast ? { ok: true, detail: fast } : parsePkcs7WithPkijs(der);
+}
+
+export function parsePkcs7WithPkijs(der: Uint8Array): Pkcs7Result {
   const bad = (what: string): Pkcs7Result => ({
     ok: false,
     error: new SignatureError('pkcs7', what),
@@ -270,6 +283,116 @@ function parsePkcs7(der: Uint8Array): Pkcs7Result {
   } catch (e) {
     return bad(e instanceof Error ? e.message : String(e));
   }
+}
+
+const SIMPLE_STRINGS = new Set([
+  0x12, DER_PRINTABLE_STRING, DER_TELETEX_STRING, DER_IA5_STRING, DER_VISIBLE_STRING,
+]);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// An attribute value's text as asn1js gives it: UTF8String decoded, the one-byte string
+// types byte by byte. Other types are left to pkijs.
+function derAttributeText(b: Uint8Array, e: DerElement): string | null {
+  const raw = b.subarray(e.content, e.end);
+  if (SIMPLE_STRINGS.has(e.tag)) return String.fromCharCode(...raw);
+  if (e.tag !== DER_UTF8_STRING) return null;
+  try {
+    return strictUtf8.decode(raw);
+  } catch {
+    return null;
+  }
+}
+
+// A Name as formatName and kmodSignerOf render it.
+function derName(b: Uint8Array, name: DerElement): { text: string; kmod?: string } | null {
+  if (name.tag !== DER_SEQUENCE) return null;
+  const rdns = derChildren(b, name);
+  if (!rdns || rdns.length === 0) return null;
+  const entries: { type: string; text: string; raw: Uint8Array }[] = [];
+  for (const rdn of rdns) {
+    const set = rdn.tag === DER_SET ? derChildren(b, rdn) : null;
+    if (!set || set.length === 0) return null;
+    for (const atv of set) {
+      const parts = atv.tag === DER_SEQUENCE ? derChildren(b, atv) : null;
+      if (!parts || parts.length !== 2) return null;
+      const type = derOid(b, parts[0]);
+      const text = derAttributeText(b, parts[1]);
+      if (type === null || text === null) return null;
+      entries.push({ type, text, raw: b.subarray(parts[1].content, parts[1].end) });
+    }
+  }
+  const formatted = entries.map((tv) => `${ATTRIBUTE_NAMES[tv.type] ?? tv.type}=` +
+    escapeRdnValue(tv.text)).reverse().join(',');
+  const chosen = entries.find((tv) => tv.type === OID_CN) ?? entries[entries.length - 1];
+  const nul = chosen.raw.indexOf(0);
+  const kmod = new TextDecoder().decode(nul >= 0 ? chosen.raw.subarray(0, nul) : chosen.raw);
+  return { text: formatted, kmod };
+}
+
+function derInteger(e: DerElement): boolean {
+  return e.tag === DER_INTEGER && e.end > e.content;
+}
+
+function derAlgorithm(b: Uint8Array, e: DerElement): string | null {
+  if (e.tag !== DER_SEQUENCE) return null;
+  const parts = derChildren(b, e);
+  if (!parts || parts.length < 1 || parts.length > 2) return null;
+  return derOid(b, parts[0]);
+}
+
+// ContentInfo { signedData, [0] SignedData { version, digestAlgorithms, encapContentInfo,
+// signerInfos } }, with one SignerInfo { version, IssuerAndSerialNumber, digestAlgorithm,
+// signatureAlgorithm, signature }: what sign-file writes. Null when the input is anything but
+// that, in plain DER.
+export function readPkcs7Der(b: Uint8Array): Pkcs7Detail | null {
+  const outer = derElement(b, 0, b.length);
+  if (!outer || outer.tag !== DER_SEQUENCE || outer.end !== b.length) return null;
+  const ci = derChildren(b, outer);
+  if (!ci || ci.length !== 2 || derOid(b, ci[0]) !== pkijs.ContentInfo.SIGNED_DATA) return null;
+  if (ci[1].tag !== DER_CONTEXT_0) return null;
+  const wrapped = derChildren(b, ci[1]);
+  if (!wrapped || wrapped.length !== 1 || wrapped[0].tag !== DER_SEQUENCE) return null;
+  const sd = derChildren(b, wrapped[0]);
+  if (!sd || sd.length !== 4 || !derInteger(sd[0]) || sd[1].tag !== DER_SET) return null;
+  const digests = derChildren(b, sd[1]);
+  if (!digests || digests.some((d) => derAlgorithm(b, d) === null)) return null;
+  if (sd[2].tag !== DER_SEQUENCE) return null;
+  const encap = derChildren(b, sd[2]);
+  if (!encap || encap.length < 1 || encap.length > 2) return null;
+  if (encap.length === 2 && encap[1].tag !== DER_CONTEXT_0) return null;
+  const eContentType = derOid(b, encap[0]);
+  // Certificates and CRLs ([0], [1] before signerInfos) are not in module signatures.
+  if (sd[3].tag !== DER_SET || eContentType === null) return null;
+  const signers = derChildren(b, sd[3]);
+  if (!signers || signers.length !== 1 || signers[0].tag !== DER_SEQUENCE) return null;
+
+  const si = derChildren(b, signers[0]);
+  // Exactly version, sid, digestAlgorithm, signatureAlgorithm, signature: signed and unsigned
+  // attributes are left to pkijs (the kernel refuses a module signature with the former).
+  if (!si || si.length !== 5 || !derInteger(si[0]) || si[1].tag !== DER_SEQUENCE) return null;
+  const sid = derChildren(b, si[1]);
+  if (!sid || sid.length !== 2 || !derInteger(sid[1])) return null;
+  const issuer = derName(b, sid[0]);
+  const digestOid = derAlgorithm(b, si[2]);
+  const signatureOid = derAlgorithm(b, si[3]);
+  const signature = si[4];
+  if (!issuer || digestOid === null || signatureOid === null) return null;
+  if (signature.tag !== DER_OCTET_STRING) return null;
+
+  const serialRaw = b.subarray(sid[1].content, sid[1].end);
+  let z = 0;
+  while (z < serialRaw.length && serialRaw[z] === 0) z++;
+  const serialBytes = serialRaw.subarray(z);
+  const summary: Pkcs7Summary = {
+    signerIssuer: issuer.text,
+    serialHex: toHex(serialBytes),
+    digestAlgorithm: OID_NAMES[digestOid] ?? digestOid,
+    signatureAlgorithm: SIGNATURE_ALGORITHMS[signatureOid] ?? signatureOid,
+    hasAuthenticatedAttributes: false,
+    contentType: OID_NAMES[eContentType] ?? eContentType,
+  };
+  return { summary, signature: b.subarray(signature.content, signature.end),
+    kmodSigner: issuer.kmod, serialBytes, digestOid };
 }
 
 function subjectKeyIdOfSid(sid: unknown): Uint8Array | undefined {
@@ -441,7 +564,26 @@ function toDer(input: Uint8Array | string, label: string): Uint8Array {
   return new Uint8Array(Buffer.from(body.replace(/\s+/g, ''), 'base64'));
 }
 
+// A trusted key's identity, decoded once per key: a profile hands the same certificates to
+// every load, and decoding one costs far more than a module's whole signature check.
+const identities = new Map<string, Identity | undefined>();
+const identitiesOfDer = new WeakMap<object, Map<string, Identity | undefined>>();
+
 function identityOf(key: TrustedKey): Identity | undefined {
+  const binary = typeof key.certificate === 'object' ? key.certificate
+    : typeof key.spki === 'object' ? key.spki : undefined;
+  const k = JSON.stringify([key.issuer, key.serialHex, key.subjectKeyIdHex,
+    binary ? typeof key.certificate : key.certificate, binary ? typeof key.spki : key.spki]);
+  let cache = identities;
+  if (binary) {
+    cache = identitiesOfDer.get(binary) ?? new Map();
+    identitiesOfDer.set(binary, cache);
+  }
+  if (!cache.has(k)) cache.set(k, decodeIdentity(key));
+  return cache.get(k);
+}
+
+function decodeIdentity(key: TrustedKey): Identity | undefined {
   try {
     const id: Identity = {
       issuer: key.issuer,
