@@ -235,7 +235,84 @@ function xzStreamFromFooter(bytes: Uint8Array, end: number): StreamResult {
   if (start < 0 || !startsWith(bytes, XZ_MAGIC, start)) {
     return truncated(`xz index describes blocks that start before the data (offset ${start})`);
   }
+
+  // The index is only a claim: the decoder writes whatever the blocks hold and compares with
+  // the index at the very end. Sizing the blocks from their LZMA2 chunk headers first keeps a
+  // stream whose index lies from expanding (about 7,000:1 for zeros) before it is refused.
+  const held = xzBlocksHold(bytes, start + XZ_HEADER_SIZE, indexStart, bytes[start + 7] & 0xf);
+  if (!held.ok) return held;
+  if (held.size !== records.uncompressed) {
+    return {
+      ok: false,
+      error: new DecompressError('corrupt', `xz index says ${records.uncompressed} bytes but ` +
+        `the blocks' LZMA2 chunks hold ${held.size}`, indexStart),
+    };
+  }
   return { ok: true, start, uncompressed: records.uncompressed };
+}
+
+// Bytes of the check field after each block, by check id (xz format 2.1.1.2: groups of three).
+const XZ_CHECK_SIZE = [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64];
+const LZMA2_FILTER_ID = 0x21;
+
+/**
+ * What the blocks in [from, to) decode to, from the unpacked size of every LZMA2 chunk. The
+ * filters before LZMA2 (BCJ, delta) do not change the size. Reads headers only.
+ */
+function xzBlocksHold(bytes: Uint8Array, from: number, to: number, checkId: number): SizeResult {
+  const bad = (what: string, at: number): SizeResult =>
+    ({ ok: false, error: new DecompressError('corrupt', what, at) });
+  let total = 0;
+  let at = from;
+  while (at < to) {
+    const block = at;
+    const headerSize = (bytes[at] + 1) * 4;
+    if (bytes[at] === 0 || block + headerSize > to) return bad('xz block header', at);
+    const flags = bytes[at + 1];
+    let pos = at + 2;
+    const vli = (): number => {
+      let value = 0;
+      for (let shift = 0; shift < 63 && pos < block + headerSize; shift += 7) {
+        const b = bytes[pos++];
+        value += (b & 0x7f) * 2 ** shift;
+        if ((b & 0x80) === 0) return value;
+      }
+      return -1;
+    };
+    if (flags & 0x40) vli();
+    if (flags & 0x80) vli();
+    let lastFilter = -1;
+    for (let f = 0; f <= (flags & 3); f++) {
+      lastFilter = vli();
+      const propsSize = vli();
+      if (lastFilter < 0 || propsSize < 0) return bad('xz block filter flags', pos);
+      pos += propsSize;
+    }
+    if (lastFilter !== LZMA2_FILTER_ID) return bad('xz block does not end in LZMA2', block);
+
+    at = block + headerSize;
+    for (;;) {
+      if (at >= to) return bad('xz LZMA2 chunks run into the index', at);
+      const control = bytes[at];
+      if (control === 0) break;
+      if (at + 3 > to) return bad('xz LZMA2 chunk header', at);
+      if (control === 1 || control === 2) {
+        const size = (bytes[at + 1] << 8 | bytes[at + 2]) + 1;
+        total += size;
+        at += 3 + size;
+      } else if (control >= 0x80) {
+        if (at + 5 > to) return bad('xz LZMA2 chunk header', at);
+        total += ((control & 0x1f) << 16 | bytes[at + 1] << 8 | bytes[at + 2]) + 1;
+        at += (control >= 0xc0 ? 6 : 5) + (bytes[at + 3] << 8 | bytes[at + 4]) + 1;
+      } else {
+        return bad(`xz LZMA2 chunk control byte 0x${hex2(control)}`, at);
+      }
+    }
+    at += 1;
+    at += (4 - ((at - block) % 4)) % 4;
+    at += XZ_CHECK_SIZE[checkId];
+  }
+  return { ok: true, size: total };
 }
 
 type IndexResult =
@@ -290,6 +367,11 @@ class OutputLimitReached {}
 // fzstd does not verify a frame's XXH64 content checksum: damage inside compressed literals can
 // decode "successfully" to wrong bytes. Structural damage and truncation are still caught.
 function decompressZstd(bytes: Uint8Array, maxOutput: number): DecompressResult {
+  const asked = zstdLargestFrameBuffer(bytes);
+  if (asked > maxOutput) {
+    return fail('too-large', `zstd frame header asks for a ${asked}-byte buffer, beyond the ` +
+      `limit of ${maxOutput} bytes`, 4);
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   let finished = false;
@@ -318,6 +400,53 @@ function decompressZstd(bytes: Uint8Array, maxOutput: number): DecompressResult 
     at += c.length;
   }
   return { ok: true, bytes: out };
+}
+
+// fzstd allocates, on reading a frame header, a buffer of the frame's declared content size
+// (else its window size) before writing any output: 17 bytes can ask for 2 GiB. So the frame
+// headers are read first, walking blocks by their sizes. Stops quietly where the walk fails:
+// the decoder then reports that damage itself.
+function zstdLargestFrameBuffer(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let largest = 0;
+  let at = 0;
+  while (at + 8 <= bytes.length) {
+    const magic = view.getUint32(at, true);
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      at += 8 + view.getUint32(at + 4, true);
+      continue;
+    }
+    if (magic !== 0xfd2fb528) break;
+    const fhd = bytes[at + 4];
+    const single = (fhd & 0x20) !== 0;
+    const fcsFlag = fhd >> 6;
+    let pos = at + 5;
+    let window = 0;
+    if (!single) {
+      const wd = bytes[pos++];
+      const base = 2 ** (10 + (wd >> 3));
+      window = base + (base / 8) * (wd & 7);
+    }
+    pos += [0, 1, 2, 4][fhd & 3];
+    const fcsSize = [single ? 1 : 0, 2, 4, 8][fcsFlag];
+    if (pos + fcsSize > bytes.length) break;
+    let content = 0;
+    for (let i = fcsSize - 1; i >= 0; i--) content = content * 256 + bytes[pos + i];
+    if (fcsFlag === 1) content += 256;
+    pos += fcsSize;
+    largest = Math.max(largest, content || window);
+
+    for (;;) {
+      if (pos + 3 > bytes.length) return largest;
+      const header = bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16);
+      const type = (header >> 1) & 3;
+      if (type === 3) return largest;
+      pos += 3 + (type === 1 ? 1 : header >>> 3);
+      if (header & 1) break;
+    }
+    at = pos + ((fhd & 4) ? 4 : 0);
+  }
+  return largest;
 }
 
 /** `enum xz_ret` of the kernel's xz decoder (include/linux/xz.h). */
