@@ -1,45 +1,90 @@
-// The VS Code client: starts the language server over IPC and offers "Simulate insmod" on
-// the active .ko or one picked from the workspace. Every answer comes from the server.
+// The VS Code client, kept thin: it starts the kmodsim language server over IPC, shows what
+// the server renders (report documents, modinfo, diagnostics, the status bar verdict) and asks
+// the user the questions of the three commands. Every answer about a module comes from the
+// server; this side never looks inside a .ko.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions,
+} from 'vscode-languageclient/node';
+import {
+  MODULE_INFO, MODPROBE_LANGUAGE, REPORT_SCHEME, SETTINGS_SECTION, TRUST_CHANGED,
+  type InitializationOptions, type ModuleInfoResult, type TrustChangedParams,
+} from '../../server/src/lsp/protocol.js';
+import { MODULE_GLOB, pickModule } from './modules.js';
+import { MODINFO_SCHEME, ModinfoProvider, ReportProvider } from './reports.js';
+import { simulateInsmodCommand, type SimulateArgs } from './simulateInsmod.js';
+import { StatusBar } from './statusBar.js';
+import { selectTargetCommand } from './targets.js';
+
+// What the extension exports (vscode.extensions.getExtension(...).exports): the in-editor
+// tests read the client and the status bar text through it.
+export interface KmodsimApi {
+  client: LanguageClient;
+  statusText(): string;
+}
 
 let client: LanguageClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext) {
+function createClient(context: vscode.ExtensionContext): LanguageClient {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--inspect=6009'] } },
+    debug: { module, transport: TransportKind.ipc,
+      options: { execArgv: ['--nolazy', '--inspect=6009'] } },
   };
-  client = new LanguageClient('kmodsim', 'kmodsim', serverOptions, {
-    documentSelector: [{ scheme: 'file', pattern: '**/*.ko' }],
-  });
-  await client.start();
-
-  const output = vscode.window.createOutputChannel('kmodsim report');
-  context.subscriptions.push(output, vscode.commands.registerCommand('kmodsim.simulateInsmod',
-    async (uri?: vscode.Uri) => {
-      const target = uri ?? (await pickModule());
-      if (!target) return;
-      const params = await vscode.window.showInputBox({ prompt: 'Module parameters' });
-      const kernel = vscode.workspace.getConfiguration('kmodsim').get<string>('kernel');
-      const r = await client!.sendRequest<{ report: string }>('kmodsim/simulateInsmod',
-        { file: target.fsPath, params: params ?? '', kernel: kernel || undefined });
-      output.clear();
-      output.append(r.report);
-      output.show(true);
-    }));
+  const initializationOptions: InitializationOptions = { trusted: vscode.workspace.isTrusted };
+  const watch = (glob: string) => vscode.workspace.createFileSystemWatcher(glob);
+  const clientOptions: LanguageClientOptions = {
+    // Only modprobe.d files are edited as text; modules, sources and Kbuild files reach the
+    // server as file events, which it reads from disk.
+    documentSelector: [{ scheme: 'file', language: MODPROBE_LANGUAGE }],
+    initializationOptions,
+    synchronize: {
+      configurationSection: SETTINGS_SECTION,
+      fileEvents: [watch(MODULE_GLOB), watch('**/modprobe.d/*.conf'), watch('**/modprobe.conf'),
+        watch('**/{Kbuild,Makefile}'), watch('**/*.{c,h}')],
+    },
+  };
+  return new LanguageClient('kmodsim', 'kmodsim', serverOptions, clientOptions);
 }
 
-async function pickModule(): Promise<vscode.Uri | undefined> {
-  const found = await vscode.workspace.findFiles('**/*.{ko,ko.xz,ko.gz,ko.zst}', undefined, 200);
-  const pick = await vscode.window.showQuickPick(found.map((u) => ({ label:
-    vscode.workspace.asRelativePath(u), uri: u })), { placeHolder: 'Module to load' });
-  return pick?.uri;
+export async function activate(context: vscode.ExtensionContext): Promise<KmodsimApi> {
+  const lc = createClient(context);
+  client = lc;
+  const reports = new ReportProvider(lc);
+  const modinfo = new ModinfoProvider();
+  const status = new StatusBar(lc);
+  context.subscriptions.push(reports, modinfo, status,
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
+    vscode.workspace.registerTextDocumentContentProvider(MODINFO_SCHEME, modinfo));
+
+  // Trust only ever grows within a session; the server widens what it reads when it does.
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
+    const p: TrustChangedParams = { trusted: true };
+    void lc.sendNotification(TRUST_CHANGED, p);
+  }));
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('kmodsim.simulateInsmod',
+      (arg?: vscode.Uri | SimulateArgs) => simulateInsmodCommand(lc, reports, status, arg)),
+    vscode.commands.registerCommand('kmodsim.showModuleInfo',
+      async (arg?: vscode.Uri | string) => {
+        const file = arg instanceof vscode.Uri ? arg.fsPath
+          : arg ?? await pickModule('kmodsim: Show module info');
+        if (file === undefined) return undefined;
+        const r = await lc.sendRequest<ModuleInfoResult>(MODULE_INFO, { file });
+        await modinfo.show(file, r.text);
+        return r.text;
+      }),
+    vscode.commands.registerCommand('kmodsim.selectTarget',
+      (value?: string) => selectTargetCommand(lc, value)));
+
+  await lc.start();
+  return { client: lc, statusText: () => status.text };
 }
 
-export async function deactivate() {
+export async function deactivate(): Promise<void> {
   await client?.stop();
 }
