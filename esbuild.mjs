@@ -1,4 +1,4 @@
-// Builds the three bundles: the CLI, the language server and the VS Code client.
+// Builds the bundles: the CLI and its check worker, the language server, the VS Code client.
 import * as esbuild from 'esbuild';
 
 const common = {
@@ -14,6 +14,8 @@ const common = {
 
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js' }),
+  esbuild.build({ ...common, entryPoints: ['server/src/cli/check-worker.ts'],
+    outfile: 'dist/check-worker.js' }),
   esbuild.build({ ...common, entryPoints: ['server/src/lsp/server.ts'],
     outfile: 'dist/server.js' }),
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'],

@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SHN_UNDEF } from '../elf/index.js';
+import { ELFCLASS64, ELFDATA2LSB, ElfFile, SHN_UNDEF, SHN_XINDEX } from '../elf/index.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import { SimulatedKernel, type SyscallResult } from '../load/kernel.js';
 import type { LoadedExport } from '../load/state.js';
@@ -17,17 +17,22 @@ const MODULE_FILE = /\.ko(\.(xz|gz|zst))?$/;
 
 export function findModules(paths: string[]): string[] {
   const out: string[] = [];
+  // Entry types come with the directory listing (as lstat would give them): no stat per file.
+  const walkDir = (dir: string, depth: number) => {
+    const entries = fs.readdirSync(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const child = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (depth + 1 < 32) walkDir(child, depth + 1);
+      } else if (e.isFile() && MODULE_FILE.test(e.name)) out.push(child);
+    }
+  };
   const walk = (p: string, depth: number) => {
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
     if (!st) throw new Error(`${p}: no such file or directory`);
-    if (st.isDirectory() && depth < 32) {
-      for (const e of fs.readdirSync(p).sort()) {
-        const child = path.join(p, e);
-        const cst = fs.lstatSync(child, { throwIfNoEntry: false });
-        if (cst?.isDirectory()) walk(child, depth + 1);
-        else if (cst?.isFile() && MODULE_FILE.test(e)) out.push(child);
-      }
-    } else if (st.isFile()) {
+    if (st.isDirectory() && depth < 32) walkDir(p, depth);
+    else if (st.isFile()) {
       out.push(p);
     }
   };
@@ -35,9 +40,16 @@ export function findModules(paths: string[]): string[] {
   return out;
 }
 
+const moduleNames = new Map<string, string>();
+
 // Module name as the kernel has it: the file's base name with '-' as '_'.
 export function moduleNameOf(owner: string): string {
-  return path.basename(owner).replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_');
+  let name = moduleNames.get(owner);
+  if (name === undefined) {
+    name = path.basename(owner).replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_');
+    moduleNames.set(owner, name);
+  }
+  return name;
 }
 
 const providersCache = new WeakMap<KernelProfile, Map<string, Map<string, LoadedExport>>>();
@@ -58,37 +70,43 @@ function providersOf(profile: KernelProfile): Map<string, Map<string, LoadedExpo
 }
 
 // Puts in place, as loaded, every tree module that exports a symbol this module needs, and
-// theirs in turn.
+// theirs in turn. `bytes` is the module file, compressed or not.
 export function assumeDependencies(kernel: SimulatedKernel, bytes: Uint8Array) {
+  const kind = detectCompression(bytes);
+  const unpacked = kind === 'none' ? undefined : decompressModule(bytes, kind);
+  if (unpacked && !unpacked.ok) return;
+  putDependencies(kernel, unpacked?.ok ? unpacked.bytes : bytes);
+}
+
+// `elfBytes` is the module as the kernel will parse it (decompressed). Returns the decoded
+// file when it is a plain little-endian ELF64, which the load may take over (ElfFile.handOver).
+function putDependencies(kernel: SimulatedKernel, elfBytes: Uint8Array): ElfFile | undefined {
   const profile = kernel.profile;
   const providers = providersOf(profile);
-  let elfBytes = bytes;
-  if (detectCompression(bytes) !== 'none') {
-    const r = decompressModule(bytes, detectCompression(bytes));
-    if (!r.ok) return;
-    elfBytes = r.bytes;
-  }
   const sig = readModuleSignature(elfBytes);
+  const bare = sig.present ? elfBytes.subarray(0, sig.elfLength) : elfBytes;
+  // e_ident[EI_CLASS] and e_ident[EI_DATA]: read natively, the file is what the kernel reads.
+  const native = bare.length > 6 && bare[4] === ELFCLASS64 && bare[5] === ELFDATA2LSB;
   let image: ModuleImage;
   try {
-    image = ModuleImage.open(sig.present ? elfBytes.subarray(0, sig.elfLength) : elfBytes);
+    image = native ? ModuleImage.open(bare, { forceClass: 64, forceLittleEndian: true })
+      : ModuleImage.open(bare);
+    const symbols = image.elf.symbols;
+    if (!symbols) return undefined;
+    const self = image.name;
+    for (let i = 1; i < symbols.count; i++) {
+      if (symbols.rawShndx[i] !== SHN_UNDEF) continue;
+      const e = profile.exports.get(symbols.name(i) ?? '');
+      if (!e || e.owner === 'vmlinux') continue;
+      const owner = moduleNameOf(e.owner);
+      const exports = owner === self ? undefined : providers.get(owner);
+      if (exports) kernel.assumeLoaded(owner, exports);
+    }
   } catch {
-    return;
+    return undefined;
   }
-  const symbols = image.elf.symbols;
-  if (!symbols) return;
-  const self = image.name;
-  const wanted: string[] = [];
-  for (let i = 1; i < symbols.count; i++) {
-    if (symbols.rawShndx[i] !== SHN_UNDEF) continue;
-    const e = profile.exports.get(symbols.name(i) ?? '');
-    if (e && e.owner !== 'vmlinux') wanted.push(moduleNameOf(e.owner));
-  }
-  for (const owner of wanted) {
-    if (owner === self) continue;
-    const exports = providers.get(owner);
-    if (exports) kernel.assumeLoaded(owner, exports);
-  }
+  const h = image.elf.header;
+  return native && h.rawShnum !== 0 && h.rawShstrndx !== SHN_XINDEX ? image.elf : undefined;
 }
 
 export interface CheckOptions extends InsmodOptions {
@@ -97,10 +115,46 @@ export interface CheckOptions extends InsmodOptions {
   withDependencies?: boolean;
 }
 
-export function checkOne(profile: KernelProfile, file: string, opts: CheckOptions):
+// One module, given as the bytes of its file, into a fresh boot of the profile's kernel.
+export function checkBytes(profile: KernelProfile, bytes: Uint8Array, opts: CheckOptions):
   SyscallResult {
   const kernel = SimulatedKernel.boot(profile, opts.bootArgs ?? '');
-  const bytes = new Uint8Array(fs.readFileSync(file));
-  if (opts.withDependencies !== false) assumeDependencies(kernel, bytes);
-  return insmod(kernel, bytes, opts.params ?? '', opts);
+  const kind = detectCompression(bytes);
+  const unpacked = kind === 'none' ? undefined : decompressModule(bytes, kind);
+  try {
+    if (opts.withDependencies !== false && (!unpacked || unpacked.ok)) {
+      ElfFile.handOver(putDependencies(kernel, unpacked?.ok ? unpacked.bytes : bytes));
+    }
+    return insmod(kernel, bytes, opts.params ?? '', opts, unpacked);
+  } finally {
+    ElfFile.handOver(undefined);
+  }
+}
+
+export function checkOne(profile: KernelProfile, file: string, opts: CheckOptions):
+  SyscallResult {
+  return checkBytes(profile, fs.readFileSync(file), opts);
+}
+
+// Reads whole files into one buffer that grows to the largest: no allocation per file, and
+// no fresh pages for the kernel to fault in. The bytes are valid until the next read.
+export class FileReader {
+  private buffer = Buffer.allocUnsafeSlow(1 << 20);
+
+  read(file: string): Uint8Array {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(size);
+      let got = 0;
+      while (got < size) {
+        const n = fs.readSync(fd, this.buffer, got, size - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      return this.buffer.subarray(0, got);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 }

@@ -17,13 +17,14 @@ export interface InsmodOptions {
   forceModversion?: boolean;
 }
 
+// `unpacked`: the file already decompressed by the caller, so it is not done twice.
 export function insmod(kernel: SimulatedKernel, file: Uint8Array, params: string,
-  opts: InsmodOptions): SyscallResult {
+  opts: InsmodOptions, unpacked?: ReturnType<typeof decompressModule>): SyscallResult {
   const flags = (opts.forceModversion ? MODULE_INIT_IGNORE_MODVERSIONS : 0)
     | (opts.forceVermagic ? MODULE_INIT_IGNORE_VERMAGIC : 0);
   const kind = detectCompression(file);
   if (kind === 'none') return kernel.finitModule(file, params, flags);
-  const r = decompressModule(file, kind);
+  const r = unpacked ?? decompressModule(file, kind);
   if (!r.ok) {
     const result = kernel.finitModule(new Uint8Array(0), params, 0);
     result.findings.push({ step: 'insmod', severity: 'error',

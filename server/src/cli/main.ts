@@ -9,7 +9,8 @@ import { captureProfile } from '../kernel/capture.js';
 import { profileToJson } from '../kernel/profile-json.js';
 import { SimulatedKernel } from '../load/kernel.js';
 import { formatInsmod, formatSteps, resultJson } from '../report/text.js';
-import { checkOne, findModules } from './check.js';
+import { findModules } from './check.js';
+import { checkFiles } from './pool.js';
 import { insmod } from './insmod.js';
 import { resolveKernel } from './target.js';
 
@@ -72,7 +73,8 @@ program.command('check')
   .option('--no-deps', 'do not assume the modules they depend on are loaded')
   .option('--json', 'one JSON object per module, one per line')
   .option('-q, --quiet', 'print only the modules that do not load')
-  .action((paths: string[], o) => {
+  .option('-j, --jobs <n>', 'worker threads (default: one per core)')
+  .action(async (paths: string[], o) => {
     const profile = guard(() => resolveKernel(o.kernel));
     const files = guard(() => findModules(paths));
     const bar = files.length > 20 && process.stderr.isTTY
@@ -81,20 +83,20 @@ program.command('check')
     bar?.start(files.length, 0);
     let ok = 0;
     let relocations = 0;
-    for (const file of files) {
-      const r = checkOne(profile, file, { bootArgs: o.bootArgs, withDependencies: o.deps });
+    const opts = { bootArgs: o.bootArgs, withDependencies: o.deps, json: Boolean(o.json),
+      jobs: o.jobs === undefined ? undefined : Number(o.jobs) };
+    await checkFiles(profile, files, opts, (r) => {
       bar?.increment();
       relocations += r.relocationsApplied;
       if (r.ret === 0) ok++;
       if (o.json) {
-        const { steps: _s, ...rest } = resultJson(file, r);
-        process.stdout.write(JSON.stringify(rest) + '\n');
+        process.stdout.write(JSON.stringify(r.json) + '\n');
       } else if (!o.quiet || r.ret !== 0) {
-        const first = r.lines.find((l) => l.level <= 4);
-        const why = r.ret === 0 ? 'loads' : `${r.errnoName}${first ? ': ' + first.text : ''}`;
-        process.stdout.write(`${file}: ${why}\n`);
+        const first = r.firstLine;
+        const why = r.ret === 0 ? 'loads' : `${r.errnoName}${first ? ': ' + first : ''}`;
+        process.stdout.write(`${r.file}: ${why}\n`);
       }
-    }
+    });
     bar?.stop();
     const summary = `${ok}/${files.length} modules load on ${profile.release}; ` +
       `${files.length - ok} refused; ${relocations} relocations applied`;

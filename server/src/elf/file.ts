@@ -53,21 +53,42 @@ export interface OpenOptions {
   forceLittleEndian?: boolean;
 }
 
+// A file decoded ahead of a load, for the load's own open of the same bytes (see handOver).
+let handedOver: ElfFile | undefined;
+
 export class ElfFile {
   readonly view: ByteView;
   readonly header: ElfHeader;
   readonly is64: boolean;
+  private readonly opened: OpenOptions;
   private sectionTable?: SectionHeader[];
   private symbolTable?: SymbolTable | null;
 
-  private constructor(view: ByteView, header: ElfHeader, is64: boolean) {
+  private constructor(view: ByteView, header: ElfHeader, is64: boolean, opened: OpenOptions) {
     this.view = view;
     this.header = header;
     this.is64 = is64;
+    this.opened = opened;
+  }
+
+  // The next `open` on this thread, if it is of exactly these bytes with the same options,
+  // returns this file instead of decoding it again; any other open drops it. `kmodsim check`
+  // reads a module's symbols to put its dependencies in place just before the load decodes
+  // the same module; the caller must not change the bytes in between.
+  static handOver(elf: ElfFile | undefined) {
+    handedOver = elf;
   }
 
   // Decodes the ELF header. Throws ElfFormatError; `tryOpen` wraps it.
   static open(bytes: Uint8Array, opts: OpenOptions = {}): ElfFile {
+    const ready = handedOver;
+    handedOver = undefined;
+    if (ready && ready.view.bytes.buffer === bytes.buffer
+      && ready.view.bytes.byteOffset === bytes.byteOffset && ready.length === bytes.length
+      && ready.opened.forceClass === opts.forceClass
+      && ready.opened.forceLittleEndian === opts.forceLittleEndian) {
+      return ready;
+    }
     if (bytes.length < 16) {
       throw new ElfFormatError('truncated', `file of ${bytes.length} bytes has no ELF ident`, 0);
     }
@@ -90,7 +111,8 @@ export class ElfFile {
     const ehsize = is64 ? 64 : 52;
     view.check(0, ehsize, 'ELF header');
     const header = is64 ? readHeader64(view) : readHeader32(view);
-    return new ElfFile(view, header, is64);
+    return new ElfFile(view, header, is64,
+      { forceClass: opts.forceClass, forceLittleEndian: opts.forceLittleEndian });
   }
 
   get bytes(): Uint8Array {

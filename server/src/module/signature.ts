@@ -2,8 +2,8 @@
 // Decodes it, models the kernel's verdict (kernel/module/signing.c, kernel/module_signature.c,
 // crypto/asymmetric_keys/pkcs7_*.c) and what kmod's modinfo prints about it.
 import * as crypto from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Asn1js from 'asn1js';
+import type * as Pkijs from 'pkijs';
 import { EBADMSG, EKEYREJECTED, ENODATA, ENOKEY, ENOPKG } from '../load/errno';
 import { KERN_ERR, KernelLine, line } from '../load/kmsg';
 import {
@@ -166,6 +166,12 @@ const ATTRIBUTE_NAMES: Record<string, string> = {
 };
 
 const OID_CN = '2.5.4.3';
+const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
+
+// pkijs and asn1js are loaded on first use: a load of a module signed the usual way never
+// needs them, and loading them costs each worker thread tens of milliseconds.
+const asn1js = (): typeof Asn1js => require('asn1js');
+const pkijs = (): typeof Pkijs => require('pkijs');
 const OID_SKID = '2.5.29.14';
 
 export type Pkcs7Result = { ok: true; detail: Pkcs7Detail } | { ok: false; error: SignatureError };
@@ -176,7 +182,7 @@ function toHex(bytes: Uint8Array): string {
 }
 
 /** The INTEGER's magnitude without leading zero bytes, as OpenSSL's BN_bn2bin gives it. */
-function integerMagnitude(value: asn1js.Integer): Uint8Array {
+function integerMagnitude(value: Asn1js.Integer): Uint8Array {
   const raw = value.valueBlock.valueHexView;
   let i = 0;
   while (i < raw.length && raw[i] === 0) i++;
@@ -204,7 +210,7 @@ function escapeRdnValue(v: string): string {
   return out;
 }
 
-export function formatName(name: pkijs.RelativeDistinguishedNames): string {
+export function formatName(name: Pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues
     .map((tv) => {
       const key = ATTRIBUTE_NAMES[tv.type] ?? tv.type;
@@ -219,7 +225,7 @@ export function formatName(name: pkijs.RelativeDistinguishedNames): string {
  * selected, so that entry's value is printed; an empty name gives no signer at all. The value
  * is printed as a C string, so it stops at the first NUL byte.
  */
-function kmodSignerOf(name: pkijs.RelativeDistinguishedNames): string | undefined {
+function kmodSignerOf(name: Pkijs.RelativeDistinguishedNames): string | undefined {
   const entries = name.typesAndValues;
   if (entries.length === 0) return undefined;
   const chosen = entries.find((tv) => tv.type === OID_CN) ?? entries[entries.length - 1];
@@ -230,7 +236,7 @@ function kmodSignerOf(name: pkijs.RelativeDistinguishedNames): string | undefine
 
 // The PKCS#7 fields a load and modinfo use, read in place by the DER reader; anything it does
 // not read plainly (BER forms, unusual string types, a SKID signer, a second SignerInfo) goes
-// to pkijs, whose answer stays the reference (test/unit/signature.test.ts compares the two).
+// to pkijs, whose answer stays the reference (test/unit/signature-der.test.ts compares them).
 function parsePkcs7(der: Uint8Array): Pkcs7Result {
   const fast = readPkcs7Der(der);
   return fast ? { ok: true, detail: fast } : parsePkcs7WithPkijs(der);
@@ -242,13 +248,13 @@ export function parsePkcs7WithPkijs(der: Uint8Array): Pkcs7Result {
     error: new SignatureError('pkcs7', what),
   });
   try {
-    const asn = asn1js.fromBER(der);
+    const asn = asn1js().fromBER(der);
     if (asn.offset === -1) return bad(`malformed ASN.1: ${asn.result.error}`);
-    const contentInfo = new pkijs.ContentInfo({ schema: asn.result });
-    if (contentInfo.contentType !== pkijs.ContentInfo.SIGNED_DATA) {
+    const contentInfo = new (pkijs().ContentInfo)({ schema: asn.result });
+    if (contentInfo.contentType !== pkijs().ContentInfo.SIGNED_DATA) {
       return bad(`content type ${contentInfo.contentType} is not signedData`);
     }
-    const signed = new pkijs.SignedData({ schema: contentInfo.content });
+    const signed = new (pkijs().SignedData)({ schema: contentInfo.content });
     const signer = signed.signerInfos[0];
     if (signer === undefined) return bad('no SignerInfo');
 
@@ -269,7 +275,7 @@ export function parsePkcs7WithPkijs(der: Uint8Array): Pkcs7Result {
       digestOid: signer.digestAlgorithm.algorithmId,
     };
 
-    if (signer.sid instanceof pkijs.IssuerAndSerialNumber) {
+    if (signer.sid instanceof pkijs().IssuerAndSerialNumber) {
       summary.signerIssuer = formatName(signer.sid.issuer);
       detail.serialBytes = integerMagnitude(signer.sid.serialNumber);
       summary.serialHex = toHex(detail.serialBytes);
@@ -348,7 +354,7 @@ export function readPkcs7Der(b: Uint8Array): Pkcs7Detail | null {
   const outer = derElement(b, 0, b.length);
   if (!outer || outer.tag !== DER_SEQUENCE || outer.end !== b.length) return null;
   const ci = derChildren(b, outer);
-  if (!ci || ci.length !== 2 || derOid(b, ci[0]) !== pkijs.ContentInfo.SIGNED_DATA) return null;
+  if (!ci || ci.length !== 2 || derOid(b, ci[0]) !== OID_SIGNED_DATA) return null;
   if (ci[1].tag !== DER_CONTEXT_0) return null;
   const wrapped = derChildren(b, ci[1]);
   if (!wrapped || wrapped.length !== 1 || wrapped[0].tag !== DER_SEQUENCE) return null;
@@ -566,18 +572,21 @@ function toDer(input: Uint8Array | string, label: string): Uint8Array {
 
 // A trusted key's identity, decoded once per key: a profile hands the same certificates to
 // every load, and decoding one costs far more than a module's whole signature check.
-const identities = new Map<string, Identity | undefined>();
+const identities = new Map<string, Map<string, Identity | undefined>>();
 const identitiesOfDer = new WeakMap<object, Map<string, Identity | undefined>>();
 
 function identityOf(key: TrustedKey): Identity | undefined {
-  const binary = typeof key.certificate === 'object' ? key.certificate
-    : typeof key.spki === 'object' ? key.spki : undefined;
-  const k = JSON.stringify([key.issuer, key.serialHex, key.subjectKeyIdHex,
-    binary ? typeof key.certificate : key.certificate, binary ? typeof key.spki : key.spki]);
-  let cache = identities;
-  if (binary) {
-    cache = identitiesOfDer.get(binary) ?? new Map();
-    identitiesOfDer.set(binary, cache);
+  // Keyed first by the key material itself: the profile's certificate string is the same
+  // object on every load, so the map hashes it once.
+  const material = key.certificate ?? key.spki ?? '';
+  const k = `${key.issuer}\0${key.serialHex}\0${key.subjectKeyIdHex}\0${key.certificate ?
+    'c' : 's'}`;
+  let cache = typeof material === 'string' ? identities.get(material)
+    : identitiesOfDer.get(material);
+  if (!cache) {
+    cache = new Map();
+    if (typeof material === 'string') identities.set(material, cache);
+    else identitiesOfDer.set(material, cache);
   }
   if (!cache.has(k)) cache.set(k, decodeIdentity(key));
   return cache.get(k);
@@ -592,13 +601,13 @@ function decodeIdentity(key: TrustedKey): Identity | undefined {
     };
     if (key.certificate !== undefined) {
       const der = toDer(key.certificate, 'CERTIFICATE');
-      const cert = pkijs.Certificate.fromBER(der);
+      const cert = pkijs().Certificate.fromBER(der);
       id.issuer = formatName(cert.issuer);
       id.serialHex = toHex(integerMagnitude(cert.serialNumber));
       const skid = cert.extensions?.find((e) => e.extnID === OID_SKID);
       if (skid !== undefined) {
-        const inner = asn1js.fromBER(skid.extnValue.valueBlock.valueHexView);
-        if (inner.offset !== -1 && inner.result instanceof asn1js.OctetString) {
+        const inner = asn1js().fromBER(skid.extnValue.valueBlock.valueHexView);
+        if (inner.offset !== -1 && inner.result instanceof asn1js().OctetString) {
           id.subjectKeyIdHex = toHex(inner.result.valueBlock.valueHexView);
         }
       }

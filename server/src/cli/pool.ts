@@ -1,0 +1,141 @@
+// `kmodsim check` over many files: worker threads, one per core, each given the profile once
+// (structured-cloned at start) and then batches of file names. Results come back as small
+// summaries and are handed out in file order. Few files, or one core, run in this thread.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { KernelProfile } from '../kernel/profile.js';
+import { profileToJson } from '../kernel/profile-json.js';
+import type { SyscallResult } from '../load/kernel.js';
+import { resultJson } from '../report/text.js';
+import { checkBytes, FileReader, type CheckOptions } from './check.js';
+
+// What `kmodsim check` prints about one module.
+export interface CheckSummary {
+  file: string;
+  ret: number;
+  errnoName: string;
+  relocationsApplied: number;
+  // The first line at KERN_WARNING or worse, when there is one.
+  firstLine?: string;
+  // resultJson without the steps, for --json.
+  json?: Record<string, unknown>;
+}
+
+export interface PoolOptions extends CheckOptions {
+  json?: boolean;
+  // Worker threads; default one per core. 1 runs everything in this thread.
+  jobs?: number;
+}
+
+// The profile goes to each worker as its saved JSON: one string to copy, parsed by every
+// worker at the same time, where a structured clone of its maps would be made one worker
+// after the other on this thread.
+export interface WorkerSetup {
+  profileJson: string;
+  source: string;
+  modulesDir?: string;
+  opts: PoolOptions;
+}
+
+// A batch of file names, and what came back for it.
+export interface WorkerJob { first: number; files: string[] }
+export interface WorkerReply { first: number; summaries: CheckSummary[]; error?: string }
+
+const BATCH = 8;
+
+export function summarize(file: string, r: SyscallResult, json: boolean): CheckSummary {
+  const first = r.lines.find((l) => l.level <= 4);
+  const s: CheckSummary = { file, ret: r.ret, errnoName: r.errnoName,
+    relocationsApplied: r.relocationsApplied, firstLine: first?.text };
+  if (json) {
+    const { steps: _steps, ...rest } = resultJson(file, r);
+    s.json = rest;
+  }
+  return s;
+}
+
+// Checks one file in this thread; a file that cannot be read is reported, not thrown.
+export function checkFile(profile: KernelProfile, reader: FileReader, file: string,
+  opts: PoolOptions): CheckSummary {
+  let bytes: Uint8Array;
+  try {
+    bytes = reader.read(file);
+  } catch (e) {
+    const why = `cannot read the file: ${(e as Error).message}`;
+    return { file, ret: -1, errnoName: 'ENOENT', relocationsApplied: 0, firstLine: why,
+      json: opts.json ? { file, loads: false, error: why } : undefined };
+  }
+  return summarize(file, checkBytes(profile, bytes, opts), opts.json ?? false);
+}
+
+function workerScript(): { file: string; execArgv?: string[] } {
+  const bundled = path.join(__dirname, 'check-worker.js');
+  if (fs.existsSync(bundled)) return { file: bundled };
+  // Run from the sources (tests, bench through tsx): the worker needs the same loader.
+  return { file: path.join(__dirname, 'check-worker.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+export async function checkFiles(profile: KernelProfile, files: string[], opts: PoolOptions,
+  each: (s: CheckSummary) => void): Promise<void> {
+  const jobs = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism(),
+    Math.ceil(files.length / BATCH)));
+  if (jobs === 1) {
+    const reader = new FileReader();
+    for (const f of files) each(checkFile(profile, reader, f, opts));
+    return;
+  }
+
+  const done: (CheckSummary | undefined)[] = new Array(files.length);
+  let emitted = 0;
+  let next = 0;
+  const script = workerScript();
+  const setup: WorkerSetup = { profileJson: profileToJson(profile), source: profile.source,
+    modulesDir: profile.modulesDir, opts };
+  const workers = Array.from({ length: jobs }, () => new Worker(script.file,
+    { workerData: setup, execArgv: script.execArgv }));
+
+  await new Promise<void>((resolve, reject) => {
+    let running = workers.length;
+    const inFlight = new Map<Worker, number>();
+    const give = (w: Worker) => {
+      if (next >= files.length) {
+        if (!inFlight.get(w)) void w.terminate();
+        return;
+      }
+      const job: WorkerJob = { first: next, files: files.slice(next, next + BATCH) };
+      next += job.files.length;
+      inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
+      w.postMessage(job);
+    };
+    for (const w of workers) {
+      w.on('message', (reply: WorkerReply) => {
+        if (reply.error) {
+          reject(new Error(reply.error));
+          return;
+        }
+        inFlight.set(w, inFlight.get(w)! - 1);
+        reply.summaries.forEach((s, i) => { done[reply.first + i] = s; });
+        while (emitted < files.length && done[emitted]) {
+          each(done[emitted]!);
+          done[emitted++] = undefined;
+        }
+        give(w);
+      });
+      w.on('error', reject);
+      w.on('exit', () => {
+        if (--running === 0) {
+          if (emitted === files.length) resolve();
+          else reject(new Error(`workers stopped after ${emitted} of ${files.length} files`));
+        }
+      });
+      // Two batches in flight, so a worker never waits for the next one.
+      give(w);
+      give(w);
+    }
+  }).finally(() => {
+    for (const w of workers) void w.terminate();
+  });
+}
