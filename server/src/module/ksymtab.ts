@@ -41,6 +41,8 @@ function readTable(elf: ElfFile, relocated: RelocatedView, section: SectionHeade
   const entsize = ptr * 3;
   const count = Math.floor(section.size / entsize);
   const symbols = elf.symbols;
+  // Bounds-checked against the file once (ElfFormatError), not only against sh_size.
+  const crcBytes = crcSection ? elf.sectionData(crcSection).length : 0;
   for (let i = 0; i < count; i++) {
     const at = i * entsize;
     const value = relocated.pointerAt(section.index, at);
@@ -49,7 +51,7 @@ function readTable(elf: ElfFile, relocated: RelocatedView, section: SectionHeade
       ?? '';
     const target = value && symbols ? symbols.name(value.symbol) ?? '' : '';
     let crc: number | undefined;
-    if (crcSection && (i + 1) * 4 <= crcSection.size) {
+    if (crcSection && (i + 1) * 4 <= crcBytes) {
       crc = elf.view.u32(crcSection.offset + i * 4);
     }
     out.push({ name: name || target, target, gplOnly, namespace, crc, section: section.name,
