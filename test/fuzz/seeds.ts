@@ -83,7 +83,7 @@ export function loadSeeds(): SeedSet {
   if (!debian612.length) notes.push(`Debian ${REL_612} tree missing: its seeds are left out`);
   plain.push(...debian61);
 
-  const modules = plain.map(read);
+  const modules: Uint8Array[] = plain.map(read);
   const compressed = [
     ...['tiny-rsa.ko.xz', 'tiny-rsa.ko.gz', 'tiny-rsa.ko.zst', 'tiny-rsa-crc64.ko.xz']
       .map((f) => read(path.join(REPO, 'test/fixtures', f))),
