@@ -109,7 +109,8 @@ function checkSection0(ctx: LoadContext, step: string, s0: SectionHeader | undef
     return 0;
   }
   if (s0.type === SHT_NULL && s0.size === 0 && s0.addr === 0) return 0;
-  return fail(ctx, step, `ELF Spec violation: section 0 type(${s0.type})!=SH_NULL or ` +
+  // Printed with %d: a type of 2^31 or more comes out negative.
+  return fail(ctx, step, `ELF Spec violation: section 0 type(${s0.type | 0})!=SH_NULL or ` +
     'non-zero len or addr');
 }
 
@@ -139,8 +140,8 @@ export function elfValidityCheck61(ctx: LoadContext): number {
     const s = sections[i];
     if (s.type === SHT_NULL || s.type === SHT_NOBITS) continue;
     if (s.type === SHT_SYMTAB && (s.link === 0 || s.link >= shnum)) {
-      return fail(ctx, step, `Invalid ELF sh_link!=SHN_UNDEF(${s.link}) or ` +
-        `(sh_link(${s.link}) >= hdr->e_shnum(${shnum})`);
+      return fail(ctx, step, `Invalid ELF sh_link!=SHN_UNDEF(${s.link | 0}) or ` +
+        `(sh_link(${s.link | 0}) >= hdr->e_shnum(${shnum})`);
     }
     if (!contentsFit(ctx, s)) {
       return fail(ctx, step, `Invalid ELF section in module (section ${i} type ${s.type})`,
@@ -256,8 +257,8 @@ export function elfValidityCacheCopy612(ctx: LoadContext): number {
   }
   const symtab = symtabs[0];
   if (symtab.link === 0 || symtab.link >= shnum) {
-    return fail(ctx, step, `Invalid ELF sh_link!=SHN_UNDEF(${symtab.link}) or ` +
-      `(sh_link(${symtab.link}) >= hdr->e_shnum(${shnum})`);
+    return fail(ctx, step, `Invalid ELF sh_link!=SHN_UNDEF(${symtab.link | 0}) or ` +
+      `(sh_link(${symtab.link | 0}) >= hdr->e_shnum(${shnum})`);
   }
   if (sections[symtab.link].type !== SHT_STRTAB) {
     return fail(ctx, step,
