@@ -5,10 +5,18 @@
 //
 //   npx tsx scripts/ko-mutate.ts IN OUT [--strip-sig] [--set-vermagic V] [--del-modinfo KEY]
 //       [--set-modinfo KEY=V] [--bump-crc SYM] [--set-crc SYM=0xCRC] [--truncate N|-N]
-//       [--set-byte OFFSET=VALUE]
-// Edits apply in the order given.
+//       [--set-byte OFFSET=VALUE] [--set-field OFFSET:WIDTH=VALUE] [--drop-version SYM]
+//       [--rename-version OLD=NEW] [--set-section-name SECTION=EXISTING_NAME]
+//       [--rename-symbol OLD=NEW]
+//       [--set-rela SECTION:INDEX:type|addend=VALUE] [--poke-rela-target SECTION:INDEX=BYTE]
+//       [--sign KEY.pem:CERT.pem]
+// Edits apply in the order given. --sign appends a module signature made with openssl (the
+// layout kbuild's sign-file writes), so a module can carry a key the kernel does not know.
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ElfFile } from '../server/src/elf/index.js';
 import { readModuleSignature } from '../server/src/module/signature.js';
 
@@ -20,7 +28,16 @@ export type Mutation =
   | { op: 'bump-crc'; symbol: string }
   | { op: 'set-crc'; symbol: string; crc: number }
   | { op: 'truncate'; length: number }
-  | { op: 'set-byte'; offset: number; value: number };
+  | { op: 'set-byte'; offset: number; value: number }
+  // A little-endian field of 1, 2, 4 or 8 bytes; the value is a bigint so 64-bit fits.
+  | { op: 'set-field'; offset: number; width: number; value: bigint }
+  | { op: 'drop-version'; symbol: string }
+  | { op: 'rename-version'; from: string; to: string }
+  | { op: 'set-section-name'; section: string; name: string }
+  | { op: 'rename-symbol'; from: string; to: string }
+  | { op: 'set-rela'; section: string; index: number; field: 'type' | 'addend'; value: bigint }
+  | { op: 'poke-rela-target'; section: string; index: number; value: number }
+  | { op: 'sign'; key: string; cert: string };
 
 export class MutateError extends Error {}
 
@@ -90,6 +107,109 @@ function writeU32(b: Uint8Array, at: number, v: number) {
   for (let i = 0; i < 4; i++) b[at + i] = (v >>> (8 * i)) & 0xff;
 }
 
+
+function writeField(b: Uint8Array, at: number, width: number, v: bigint) {
+  if (![1, 2, 4, 8].includes(width)) throw new MutateError(`field width ${width} is not 1/2/4/8`);
+  if (at < 0 || at + width > b.length) {
+    throw new MutateError(`field ${at}:${width} is outside the file (${b.length} bytes)`);
+  }
+  let x = BigInt.asUintN(width * 8, v);
+  for (let i = 0; i < width; i++, x >>= 8n) b[at + i] = Number(x & 0xffn);
+}
+
+function sectionNamed(bytes: Uint8Array, name: string) {
+  const elf = ElfFile.open(bytes);
+  const sec = elf.section(name);
+  if (!sec) throw new MutateError(`no section '${name}'`);
+  return { elf, sec };
+}
+
+// Removes one entry from __versions the way an incomplete Module.symvers leaves it out: the
+// later entries move up and the last slot becomes zeroes (an empty name matches nothing).
+function dropVersion(bytes: Uint8Array, symbol: string) {
+  const at = crcOffset(bytes, symbol);
+  const { sec } = sectionNamed(bytes, '__versions');
+  const end = sec.offset + sec.size - (sec.size % 64);
+  bytes.copyWithin(at, at + 64, end);
+  bytes.fill(0, end - 64, end);
+}
+
+// Points a section's sh_name at NAME, which must already be in .shstrtab (as a whole string or
+// the tail of one): renaming in place could rename the .rela section sharing the same tail.
+function setSectionName(bytes: Uint8Array, section: string, name: string) {
+  const { elf, sec } = sectionNamed(bytes, section);
+  const strtab = elf.sections[elf.header.shstrndx];
+  const table = bytes.subarray(strtab.offset, strtab.offset + strtab.size);
+  const want = enc.encode(`${name}\0`);
+  for (let i = 0; i + want.length <= table.length; i++) {
+    if (want.every((c, j) => table[i + j] === c)) {
+      writeField(bytes, sec.headerOffset, 4, BigInt(i));
+      return;
+    }
+  }
+  throw new MutateError(`'${name}' is not in the section name table`);
+}
+
+// Renames a symbol in its string table in place; refused when another symbol's name shares the
+// bytes (tail merging), since that symbol would be renamed too.
+function renameSymbol(bytes: Uint8Array, from: string, to: string) {
+  const elf = ElfFile.open(bytes);
+  const syms = elf.symbols;
+  if (!syms || !syms.strtab) throw new MutateError('no symbol table');
+  const i = syms.find(from);
+  if (i < 0) throw new MutateError(`no symbol '${from}'`);
+  if (to.length > from.length) {
+    throw new MutateError(`'${to}' is longer than '${from}'`);
+  }
+  const start = syms.nameOffset[i];
+  for (let k = 0; k < syms.count; k++) {
+    const o = syms.nameOffset[k];
+    if (k !== i && o >= start && o <= start + from.length && syms.name(k) !== '') {
+      throw new MutateError(`'${syms.name(k)}' shares the bytes of '${from}'`);
+    }
+  }
+  const at = syms.strtab.offset + start;
+  bytes.fill(0, at, at + from.length);
+  bytes.set(enc.encode(to), at);
+}
+
+function relaEntry(bytes: Uint8Array, section: string, index: number) {
+  const { elf, sec } = sectionNamed(bytes, section);
+  if (index < 0 || (index + 1) * 24 > sec.size) {
+    throw new MutateError(`${section} has no entry ${index}`);
+  }
+  const at = sec.offset + index * 24;
+  const target = elf.sections[sec.info];
+  const rOffset = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(at, true));
+  return { at, targetAt: target.offset + rOffset };
+}
+
+// sign-file's layout: PKCS#7 (CMS, no attributes, no certificates, detached), then struct
+// module_signature {algo, hash, id_type = PKEY_ID_PKCS7 (2), signer_len, key_id_len, pad[3],
+// sig_len big endian}, then the magic. RSA PKCS#1 v1.5 with no signing time is deterministic.
+function sign(bytes: Uint8Array, key: string, cert: string): Uint8Array<ArrayBuffer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ko-mutate-'));
+  try {
+    const input = path.join(dir, 'in.ko');
+    fs.writeFileSync(input, bytes);
+    const cms = new Uint8Array(execFileSync('openssl', ['cms', '-sign', '-in', input,
+      '-signer', cert, '-inkey', key, '-outform', 'DER', '-binary', '-nocerts', '-noattr',
+      '-nosmimecap', '-md', 'sha256']));
+    const info = new Uint8Array(12);
+    info[2] = 2;
+    new DataView(info.buffer).setUint32(8, cms.length, false);
+    const magic = enc.encode('~Module signature appended~\n');
+    const out = new Uint8Array(bytes.length + cms.length + info.length + magic.length);
+    out.set(bytes, 0);
+    out.set(cms, bytes.length);
+    out.set(info, bytes.length + cms.length);
+    out.set(magic, bytes.length + cms.length + info.length);
+    return out;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // Applies the edits in order and returns a new buffer; the input is not changed.
 export function mutate(input: Uint8Array, edits: Mutation[]): Uint8Array {
   let bytes = new Uint8Array(input);
@@ -133,6 +253,40 @@ export function mutate(input: Uint8Array, edits: Mutation[]): Uint8Array {
         }
         bytes[m.offset] = m.value & 0xff;
         break;
+      case 'set-field':
+        writeField(bytes, m.offset, m.width, m.value);
+        break;
+      case 'drop-version':
+        dropVersion(bytes, m.symbol);
+        break;
+      case 'rename-version': {
+        const at = crcOffset(bytes, m.from);
+        const name = enc.encode(m.to);
+        if (name.length > 55) throw new MutateError(`'${m.to}' does not fit a __versions name`);
+        bytes.fill(0, at + 8, at + 64);
+        bytes.set(name, at + 8);
+        break;
+      }
+      case 'set-section-name':
+        setSectionName(bytes, m.section, m.name);
+        break;
+      case 'rename-symbol':
+        renameSymbol(bytes, m.from, m.to);
+        break;
+      case 'set-rela': {
+        const { at } = relaEntry(bytes, m.section, m.index);
+        if (m.field === 'type') writeField(bytes, at + 8, 4, m.value);
+        else writeField(bytes, at + 16, 8, m.value);
+        break;
+      }
+      case 'poke-rela-target': {
+        const { targetAt } = relaEntry(bytes, m.section, m.index);
+        writeField(bytes, targetAt, 1, BigInt(m.value));
+        break;
+      }
+      case 'sign':
+        bytes = sign(bytes, m.key, m.cert);
+        break;
     }
   }
   return bytes;
@@ -175,6 +329,36 @@ export function parseMutationArgs(args: string[]): Mutation[] {
     else if (op === '--set-byte') {
       const [offset, value] = splitEq(arg(), op);
       out.push({ op: 'set-byte', offset: num(offset), value: num(value) });
+    } else if (op === '--set-field') {
+      const [where, value] = splitEq(arg(), op);
+      const [offset, width] = where.split(':');
+      out.push({ op: 'set-field', offset: num(offset), width: num(width ?? '1'),
+        value: BigInt(value) });
+    } else if (op === '--drop-version') out.push({ op: 'drop-version', symbol: arg() });
+    else if (op === '--rename-version') {
+      const [from, to] = splitEq(arg(), op);
+      out.push({ op: 'rename-version', from, to });
+    }
+    else if (op === '--set-section-name') {
+      const [section, name] = splitEq(arg(), op);
+      out.push({ op: 'set-section-name', section, name });
+    } else if (op === '--rename-symbol') {
+      const [from, to] = splitEq(arg(), op);
+      out.push({ op: 'rename-symbol', from, to });
+    } else if (op === '--set-rela') {
+      const [where, value] = splitEq(arg(), op);
+      const [section, index, field] = where.split(':');
+      if (field !== 'type' && field !== 'addend') {
+        throw new MutateError(`--set-rela needs SECTION:INDEX:type|addend=VALUE`);
+      }
+      out.push({ op: 'set-rela', section, index: num(index), field, value: BigInt(value) });
+    } else if (op === '--poke-rela-target') {
+      const [where, value] = splitEq(arg(), op);
+      const [section, index] = where.split(':');
+      out.push({ op: 'poke-rela-target', section, index: num(index), value: num(value) });
+    } else if (op === '--sign') {
+      const [key, cert] = arg().split(':');
+      out.push({ op: 'sign', key, cert });
     } else throw new MutateError(`unknown option: ${op}`);
   }
   return out;
