@@ -17,7 +17,7 @@ import { configuredKernel, pickKernel } from './targets.js';
 
 export interface SimulateArgs {
   file?: string;
-  kernel?: string;
+  kernel?: string | null;     // null: the kmodsim.kernel setting, without asking
   flags?: LoadOptions;
   params?: string;
 }
@@ -33,7 +33,7 @@ const FLAGS: { flag: Toggle; label: string; detail: string }[] = [
   { flag: 'ignoreVermagic', label: '--force-vermagic',
     detail: 'MODULE_INIT_IGNORE_VERMAGIC: skip the vermagic comparison' },
   { flag: 'forceLoad', label: 'CONFIG_MODULE_FORCE_LOAD=y',
-    detail: 'the target honours the force flags (Debian does not)' },
+    detail: 'the force flags load with taint F even where the profile says n' },
   { flag: 'sigEnforce', label: 'module.sig_enforce=1',
     detail: 'boot argument: refuse unsigned and badly signed modules' },
   { flag: 'lockdown=integrity', label: 'lockdown=integrity',
@@ -88,8 +88,8 @@ export async function simulateInsmodCommand(client: LanguageClient, reports: Rep
 
   const file = given.file ?? await pickModule('kmodsim: Simulate insmod');
   if (file === undefined) return undefined;
-  const kernel = given.kernel ?? await pickKernel(client,
-    `kmodsim: load ${path.basename(file)} into`, configuredKernel());
+  const kernel = given.kernel === null ? configuredKernel() : given.kernel ?? await pickKernel(
+    client, `kmodsim: load ${path.basename(file)} into`, configuredKernel());
   if (kernel === undefined) return undefined;
   const flags = given.flags ?? await askFlags();
   if (flags === undefined) return undefined;

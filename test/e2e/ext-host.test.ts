@@ -1,0 +1,73 @@
+// Runs test/e2e/suite (mocha) inside code-server's real extension host, as
+// @vscode/test-electron would in desktop VS Code (which cannot be downloaded here). The
+// workbench's `payload` URL parameter loads the extension from this checkout
+// (extensionDevelopmentPath) and runs the suite (extensionTestsPath); the workbench reports
+// the suite's end through window.codeAutomationExit and its output through codeAutomationLog.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import * as util from 'node:util';
+import * as esbuild from 'esbuild';
+import {
+  ARTIFACTS, REPO, checkTools, launchChromium, makeWorkspace, prepareRoot, remoteUri, startCodeServer,
+} from './harness.js';
+
+const SUITE_OUT = path.join(REPO, 'test', 'out', 'e2e', 'suite');
+
+async function buildSuite(): Promise<void> {
+  await esbuild.build({
+    entryPoints: ['index.ts', 'editor.test.ts'].map((f) => path.join(__dirname, 'suite', f)),
+    outdir: SUITE_OUT, bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+    sourcemap: 'inline', logLevel: 'warning',
+    // The extension host provides vscode; mocha is loaded from node_modules so that the
+    // runner and the test files share one instance.
+    external: ['vscode', 'mocha'],
+  });
+}
+
+test('the mocha suite passes in code-server\'s extension host', { timeout: 180_000 }, async () => {
+  checkTools();
+  const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(build.status, 0, build.stderr);
+  await buildSuite();
+
+  const ws = makeWorkspace();
+  const root = prepareRoot();
+  const log: string[] = [];
+  const cs = await startCodeServer(root, () => {});
+  const browser = await launchChromium(root);
+  try {
+    const page = await browser.newPage();
+    let exit!: (code: number) => void;
+    const exited = new Promise<number>((resolve) => (exit = resolve));
+    await page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
+    // The workbench's own log lines (offline gallery errors and the like) go to the artifact
+    // only; mocha's report, which starts with the suite's title, also to stderr.
+    let mochaStarted = false;
+    await page.exposeFunction('codeAutomationLog', (_level: string, args: unknown[]) => {
+      const line = util.format(...args);
+      log.push(line);
+      mochaStarted ||= /^\s*kmodsim in code-server$/.test(line);
+      if (mochaStarted) process.stderr.write(line + '\n');
+    });
+    const payload = JSON.stringify([
+      ['extensionDevelopmentPath', remoteUri(cs.url, REPO)],
+      ['extensionTestsPath', remoteUri(cs.url, path.join(SUITE_OUT, 'index.js'))],
+    ]);
+    await page.goto(`${cs.url}?folder=${encodeURIComponent(ws)}` +
+      `&payload=${encodeURIComponent(payload)}`);
+    const code = await exited;
+    assert.equal(code, 0, `the suite failed in the extension host:\n${log.join('\n')}`);
+    assert.ok(log.some((l) => /\d+ passing/.test(l)), log.join('\n'));
+  } finally {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    fs.writeFileSync(path.join(ARTIFACTS, 'ext-host.log'), log.join('\n') + '\n');
+    await browser.close();
+    await cs.stop();
+    fs.rmSync(ws, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,163 @@
+// kmodsim in a real VS Code (code-server's extension host), through the vscode API only: the
+// diagnostics the language server publishes and what *Simulate insmod* returns and shows.
+// Expected kernel lines are the kernel's formats as the qemu oracle recorded them; CRCs and
+// vermagic strings are read from the files with kmod's own tools and Debian's Module.symvers.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { KmodsimApi } from '../../../client/src/extension.js';
+import type { SimulateInsmodResult } from '../../../server/src/lsp/protocol.js';
+
+const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+const HELLO = path.join(ws, 'hello', 'hello.ko');
+const PARAMS_612 = path.join(ws, 'params-6.12', 'kmsim_params.ko');
+const CONF = vscode.Uri.file(path.join(ws, 'modprobe.d', 'kmodsim.conf'));
+const CACHE = process.env.KMODSIM_CACHE ?? path.join(os.homedir(), '.cache', 'kmodsim');
+const HEADERS_61 = path.join(CACHE, 'root', 'usr', 'src', 'linux-headers-6.1.0-57-amd64');
+// A module tree gives the server sizeof(struct module) too, which headers alone do not.
+const TREE_612 = path.join(CACHE, 'root', 'lib', 'modules', '6.12.107+deb12-amd64');
+
+function modinfo(field: string, file: string): string {
+  return execFileSync('modinfo', ['-F', field, file], { encoding: 'utf8' }).replace(/\n$/, '');
+}
+
+// modprobe --dump-modversions: "0x5002fa32\tmodule_layout" per line.
+function moduleCrc(file: string, symbol: string): string {
+  const out = execFileSync('modprobe', ['--dump-modversions', file], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.split('\t')[1] === symbol);
+  assert.ok(line, `${symbol} not in ${file}'s __versions`);
+  return line.split('\t')[0];
+}
+
+// Module.symvers: "0x9060323f\tmodule_layout\tvmlinux\tEXPORT_SYMBOL\t" per line.
+function kernelCrc(headers: string, symbol: string): string {
+  const text = fs.readFileSync(path.join(headers, 'Module.symvers'), 'utf8');
+  const line = text.split('\n').find((l) => l.split('\t')[1] === symbol);
+  assert.ok(line, `${symbol} not in ${headers}/Module.symvers`);
+  return line.split('\t')[0];
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false,
+  ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function simulate(args: object): Promise<SimulateInsmodResult> {
+  return await vscode.commands.executeCommand<SimulateInsmodResult>('kmodsim.simulateInsmod',
+    args);
+}
+
+function lineOf(doc: vscode.TextDocument, re: RegExp): number {
+  for (let i = 0; i < doc.lineCount; i++) if (re.test(doc.lineAt(i).text)) return i;
+  assert.fail(`no line matching ${re} in ${doc.uri.toString()}:\n${doc.getText()}`);
+}
+
+describe('kmodsim in code-server', () => {
+  let api: KmodsimApi;
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension<KmodsimApi>('kmodsim.kmodsim');
+    assert.ok(ext, 'the extension under development is loaded');
+    api = await ext.activate();
+  });
+
+  after(async () => {
+    await vscode.workspace.getConfiguration('kmodsim').update('kernel', undefined,
+      vscode.ConfigurationTarget.Workspace);
+  });
+
+  it('opens modprobe.d files as the modprobe language', async () => {
+    const doc = await vscode.workspace.openTextDocument(CONF);
+    assert.equal(doc.languageId, 'modprobe');
+  });
+
+  it('Simulate insmod: a 6.12 module on the bundled 6.1 profile fails at module_layout',
+    async () => {
+      const r = await simulate({ file: PARAMS_612, kernel: '', params: '', flags: {} });
+      assert.equal(r.ok, false);
+      assert.equal(r.errnoName, 'ENOEXEC');
+      assert.equal(r.errno, 8);
+      assert.deepEqual(r.lines,
+        ['<4>kmsim_params: disagrees about version of symbol module_layout']);
+
+      // The report names both CRCs of module_layout as the files hold them.
+      const mine = moduleCrc(PARAMS_612, 'module_layout');
+      const theirs = kernelCrc(HEADERS_61, 'module_layout');
+      assert.notEqual(mine, theirs);
+      assert.ok(r.report.includes(mine) && r.report.includes(theirs), r.report);
+
+      // The report is open, with the server's error diagnostic on the failing step's line.
+      const uri = vscode.Uri.parse(r.reportUri);
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+      assert.ok(doc, `report document ${r.reportUri} is open`);
+      assert.equal(doc.languageId, 'kmodsim-report');
+      assert.equal(doc.getText(), r.report);
+      assert.equal(vscode.window.activeTextEditor?.document, doc);
+      const failed = lineOf(doc, /^\s*failed\s+check_modstruct_version\b/);
+      const diags = await waitFor('report diagnostics', () => {
+        const d = vscode.languages.getDiagnostics(uri);
+        return d.some((x) => x.range.start.line === failed) && d;
+      });
+      const onStep = diags.find((d) => d.range.start.line === failed)!;
+      assert.equal(onStep.severity, vscode.DiagnosticSeverity.Error);
+      assert.match(onStep.message, /check_modstruct_version/);
+
+      assert.match(api.statusText(),
+        /kmsim_params: ENOEXEC: kmsim_params: disagrees about version of symbol module_layout/);
+    });
+
+  it('Simulate insmod passes the parameter string: one delay too many is EINVAL', async () => {
+    const r = await simulate({ file: HELLO, kernel: '', params: 'times=2 delays=1,2,3,4',
+      flags: {} });
+    assert.equal(r.ok, false);
+    assert.equal(r.errnoName, 'EINVAL');
+    assert.deepEqual(r.lines, [
+      '<4>hello: loading out-of-tree module taints kernel.',
+      '<5>hello: module verification failed: signature and/or required key missing - ' +
+        'tainting kernel',
+      '<3>delays: can only take 3 arguments',
+      "<3>hello: `1' invalid for parameter `delays'",
+    ]);
+  });
+
+  it('Simulate insmod passes the flags: ignoring modversions stops the 6.12 module at vermagic',
+    async () => {
+      const r = await simulate({ file: PARAMS_612, kernel: '', params: '',
+        flags: { ignoreModversions: true } });
+      assert.equal(r.ok, false);
+      assert.equal(r.errnoName, 'ENOEXEC');
+      // Debian's 6.1 has CONFIG_MODULE_FORCE_LOAD=y: the skipped check only taints.
+      assert.ok(r.lines.includes('<4>kmsim_params: module_layout: kernel tainted.'),
+        r.lines.join('\n'));
+      const theirs = modinfo('vermagic', PARAMS_612);
+      const ours = modinfo('vermagic', HELLO);
+      assert.equal(r.lines.at(-1),
+        `<3>kmsim_params: version magic '${theirs}' should be '${ours}'`);
+    });
+
+  it('Select target kernel: the 6.12 module tree makes the 6.12 module load', async () => {
+    const stored = await vscode.commands.executeCommand<string>('kmodsim.selectTarget',
+      TREE_612);
+    assert.equal(stored, TREE_612);
+    assert.equal(vscode.workspace.getConfiguration('kmodsim').get('kernel'), TREE_612);
+    const r = await simulate({ file: PARAMS_612, kernel: null, params: '', flags: {} });
+    assert.deepEqual([r.ok, r.errnoName], [true, ''], r.report);
+    assert.deepEqual(r.lines, [
+      '<4>kmsim_params: loading out-of-tree module taints kernel.',
+      '<5>kmsim_params: module verification failed: signature and/or required key missing - ' +
+        'tainting kernel',
+    ]);
+    await vscode.commands.executeCommand('kmodsim.selectTarget', '');
+  });
+});
