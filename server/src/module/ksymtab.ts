@@ -39,7 +39,8 @@ function readTable(elf: ElfFile, relocated: RelocatedView, section: SectionHeade
   const prel = first ? PREL32_TYPES.has(first.table.type(first.entry)) : true;
   const ptr = prel ? 4 : elf.is64 ? 8 : 4;
   const entsize = ptr * 3;
-  const count = Math.floor(section.size / entsize);
+  // From the bytes in the file, not sh_size alone: a size near 2^64 would loop for ever.
+  const count = Math.floor(elf.sectionData(section).length / entsize);
   const symbols = elf.symbols;
   // Bounds-checked against the file once (ElfFormatError), not only against sh_size.
   const crcBytes = crcSection ? elf.sectionData(crcSection).length : 0;

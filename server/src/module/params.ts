@@ -62,7 +62,8 @@ export function readParams(elf: ElfFile, section: SectionHeader | undefined,
     }
   }
   const out: ModuleParam[] = [];
-  const count = Math.floor(section.size / KERNEL_PARAM_SIZE);
+  // From the bytes in the file (ElfFormatError when outside it), not sh_size alone.
+  const count = Math.floor(elf.sectionData(section).length / KERNEL_PARAM_SIZE);
   for (let i = 0; i < count; i++) {
     out.push(readParam(elf, section, i * KERNEL_PARAM_SIZE, relocated, parmtypes, descriptions));
   }
