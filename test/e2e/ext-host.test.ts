@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import * as util from 'node:util';
 import * as esbuild from 'esbuild';
 import {
-  ARTIFACTS, REPO, checkTools, launchChromium, makeWorkspace, prepareRoot, remoteUri, startCodeServer,
+  ARTIFACTS, REPO, checkTools, launchChromium, makeWorkspace, prepareRoot, remoteUri,
+  startCodeServer,
 } from './harness.js';
 
 const SUITE_OUT = path.join(REPO, 'test', 'out', 'e2e', 'suite');
