@@ -45,3 +45,6 @@ quiet_run() { # filter-regex cmd...
 
 quiet_run '^\[fetch-corpus\] (up to date|symvers|modules):' "$HERE/scripts/fetch-corpus.sh" "$@"
 quiet_run '^\[build-modules\] up to date:' "$HERE/scripts/build-modules.sh"
+
+# code-server and chromium for the editor tests (test/e2e); prints code-server's path.
+"$HERE/scripts/setup-e2e.sh" >/dev/null

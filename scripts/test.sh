@@ -13,4 +13,9 @@ node esbuild.mjs
 # Unit tests first (seconds), then the whole-corpus ones (a few minutes on 2 cores).
 mapfile -t files < <(ls test/unit/*.test.ts test/cli/*.test.ts test/conformance/*.test.ts \
   test/corpus/*.test.ts 2>/dev/null)
-exec node --import tsx --test --test-concurrency=2 "${files[@]}"
+node --import tsx --test --test-concurrency=2 "${files[@]}"
+
+# The editor tests (test/e2e): the mocha suite in code-server's extension host, then the UI
+# test in chromium; one at a time, about 40 s.
+echo '[test] editor: code-server and chromium' >&2
+exec node --import tsx --test --test-concurrency=1 test/e2e/*.test.ts
