@@ -97,8 +97,8 @@ export function layoutOf(b: Uint8Array): Layout | undefined {
   }
   const marker = b.length - 28;
   if (marker > 12) boundaries.push(marker, marker - 12);
-  return { length: b.length, shoff, shnum, sections,
-    boundaries: [...new Set(boundaries)].filter((x) => x > 0 && x < b.length).sort((x, y) => x - y) };
+  const inside = [...new Set(boundaries)].filter((x) => x > 0 && x < b.length);
+  return { length: b.length, shoff, shnum, sections, boundaries: inside.sort((x, y) => x - y) };
 }
 
 // Values that break size arithmetic: around 2^31, 2^32, 2^53, 2^63, 2^64 and the file length.
@@ -275,7 +275,8 @@ const mutations: Record<string, Mutation> = {
     if (!sym || sym.size < 48 || sym.offset + sym.size > b.length) return b;
     const out = b.slice();
     const e = sym.offset + 24 * r.below(Math.floor(sym.size / 24));
-    const [at, size] = r.pick([[0, 4], [4, 1], [6, 2], [8, 8], [16, 8]] as [number, 1 | 2 | 4 | 8][]);
+    const fields: [number, 1 | 2 | 4 | 8][] = [[0, 4], [4, 1], [6, 2], [8, 8], [16, 8]];
+    const [at, size] = r.pick(fields);
     set(out, e + at, size, r.chance(0.5) ? r.pick(interesting(b.length))
       : BigInt(r.below(l.shnum + 3)));
     return out;

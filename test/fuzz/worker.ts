@@ -73,7 +73,8 @@ class Coverage {
         for (const fn of script.functions) {
           for (const r of fn.ranges) {
             if (r.count === 0) continue;
-            const key = `${script.scriptId}:${r.startOffset}:${Math.min(31 - Math.clz32(r.count), 8)}`;
+            const bucket = Math.min(31 - Math.clz32(r.count), 8);
+            const key = `${script.scriptId}:${r.startOffset}:${bucket}`;
             if (!this.seen.has(key)) {
               this.seen.add(key);
               fresh++;
