@@ -82,6 +82,61 @@ describe('kmodsim in code-server', () => {
     assert.equal(doc.languageId, 'modprobe');
   });
 
+  it('publishes the kernel\'s verdict on each options line of the modprobe.d file', async () => {
+    const diags = await waitFor('modprobe.d diagnostics', () => {
+      const d = vscode.languages.getDiagnostics(CONF);
+      return d.length >= 3 && d;
+    });
+    const seen = diags.map((d) => [d.range.start.line, d.range.start.character, d.severity,
+      d.message.split('\n')[0]]).sort();
+    // Columns: the value or parameter after "options hello ".
+    assert.deepEqual(seen, [
+      [1, 14, vscode.DiagnosticSeverity.Error, "hello: `lots' invalid for parameter `times'"],
+      [2, 14, vscode.DiagnosticSeverity.Error, 'delays: can only take 3 arguments'],
+      [3, 14, vscode.DiagnosticSeverity.Warning, "hello: unknown parameter 'nosuch' ignored"],
+    ]);
+    const delays = diags.find((d) => d.range.start.line === 2)!;
+    assert.match(delays.message, /^hello: `1' invalid for parameter `delays'$/m);
+  });
+
+  it('puts the parameter finding on the module_param line of the C source', async () => {
+    const source = vscode.Uri.file(path.join(ws, 'hello', 'hello.c'));
+    const lines = fs.readFileSync(source.fsPath, 'utf8').split('\n');
+    const declared = lines.findIndex((l) => l.startsWith('module_param(times,'));
+    assert.ok(declared >= 0);
+    const d = await waitFor('hello.c diagnostics', () => vscode.languages.getDiagnostics(source)
+      .find((x) => x.range.start.line === declared));
+    assert.equal(d.message.split('\n')[0], "hello: `lots' invalid for parameter `times'");
+  });
+
+  it('completes and explains parameter names in the modprobe.d file', async () => {
+    const doc = await vscode.workspace.openTextDocument(CONF);
+    const at = new vscode.Position(3, 'options hello '.length);
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider', doc.uri, at);
+    const byName = new Map(list.items.map((i) => [
+      (typeof i.label === 'string' ? i.label : i.label.label).replace(/=$/, ''), i]));
+    for (const name of ['times', 'greeting', 'delays']) assert.ok(byName.has(name), name);
+
+    // The hover on `times` shows what modinfo prints for it: type, description, permissions.
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider', doc.uri, new vscode.Position(1, 'options hello t'.length));
+    const text = hovers.flatMap((h) => h.contents.map((c) =>
+      typeof c === 'string' ? c : c.value)).join('\n');
+    const parm = modinfo('parm', HELLO).split('\n').find((l) => l.startsWith('times:'))!;
+    const description = parm.slice('times:'.length).replace(/ \(int\)$/, '');
+    assert.ok(text.includes(description), text);
+    assert.match(text, /\bint\b/);
+    assert.match(text, /0444/);
+  });
+
+  it('Show module info prints what modinfo(8) prints', async () => {
+    const text = await vscode.commands.executeCommand<string>('kmodsim.showModuleInfo', HELLO);
+    const real = execFileSync('modinfo', [HELLO], { encoding: 'utf8' });
+    assert.ok(text.startsWith(real), `${text}\n--- modinfo:\n${real}`);
+    assert.equal(vscode.window.activeTextEditor?.document.getText(), text);
+  });
+
   it('Simulate insmod: a 6.12 module on the bundled 6.1 profile fails at module_layout',
     async () => {
       const r = await simulate({ file: PARAMS_612, kernel: '', params: '', flags: {} });
