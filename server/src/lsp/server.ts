@@ -1,43 +1,345 @@
-// The language server, as far as it goes today: it answers `kmodsim/simulateInsmod` requests
-// with the engine's report, logging through the connection. Watching built modules,
-// diagnostics, modprobe.d checking, completions and hovers are the editor issue's work and
-// are not here yet.
+// The kmodsim language server: the wiring of the LSP connection (stdio, IPC or a socket, as
+// vscode-languageserver picks from the command line: --stdio, --node-ipc, --socket=N) to the
+// workspace of built modules, the modprobe.d documents and the custom requests of
+// protocol.ts. Each handler catches its own failures, so a bad file or request is logged and
+// answered, never fatal.
 
-import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
-  createConnection, ProposedFeatures, TextDocumentSyncKind,
+  createConnection, DidChangeConfigurationNotification, ProposedFeatures, TextDocuments,
+  TextDocumentSyncKind, type CompletionItem, type InitializeParams,
 } from 'vscode-languageserver/node';
-import { insmod } from '../cli/insmod.js';
-import { resolveKernel } from '../cli/target.js';
-import { SimulatedKernel } from '../load/kernel.js';
-import { formatInsmod, formatSteps } from '../report/text.js';
-
-interface SimulateParams {
-  file: string;
-  params?: string;
-  kernel?: string;
-  forceVermagic?: boolean;
-  forceModversion?: boolean;
-  bootArgs?: string;
-}
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { readModuleFile } from '../kernel/capture.js';
+import { formatModinfo, formatParamDefaults } from '../report/modinfo.js';
+import { isModprobeFile, pathOf } from './files.js';
+import { availableTargets } from './kernels.js';
+import { Log } from './log.js';
+import {
+  modprobeCompletions, modprobeDiagnostics, modprobeHover, paramCompletions,
+} from './modprobe-docs.js';
+import {
+  koPathOfReportUri, MODPROBE_LANGUAGE, MODULE_INFO, MODULES, PARAM_COMPLETIONS, REPORT,
+  REPORT_CHANGED,
+  reportUri, SETTINGS_SECTION, SIMULATE_INSMOD, TARGETS, TRUST_CHANGED,
+  type InitializationOptions, type ModuleInfoParams, type ModuleInfoResult, type ModulesResult,
+  type ParamCompletionItem, type ParamCompletionsParams, type PartialSettings,
+  type ReportParams, type ReportResult, type SimulateInsmodParams, type SimulateInsmodResult,
+  type TargetItem, type TrustChangedParams,
+} from './protocol.js';
+import { effectiveSettings, normalizeSettings, type EffectiveSettings } from './settings.js';
+import { Workspace } from './workspace.js';
 
 const connection = createConnection(ProposedFeatures.all);
+const log = new Log(connection);
+const documents = new TextDocuments(TextDocument);
 
-connection.onInitialize(() => ({
-  capabilities: { textDocumentSync: TextDocumentSyncKind.None },
-}));
+let trusted = true;
+let canAskConfiguration = false;
+let initialSettings: PartialSettings = {};
+let rawSettings: ReturnType<typeof normalizeSettings> = {};
+// Settles once the settings in force have been read; requests wait for it, so a request sent
+// right after a settings change is answered under the new settings.
+let markStarted: () => void = () => undefined;
+let settingsReady: Promise<void> = new Promise((resolve) => {
+  markStarted = resolve;
+});
 
-connection.onRequest('kmodsim/simulateInsmod', (p: SimulateParams) => {
+function openModprobeText(file: string): string | undefined {
+  for (const d of documents.all()) {
+    if (pathOf(d.uri) === file) return d.getText();
+  }
+  return undefined;
+}
+
+const workspace = new Workspace(connection, log, openModprobeText);
+
+function settingsNow(raw = rawSettings): EffectiveSettings {
+  return effectiveSettings(raw, workspace.folders, trusted);
+}
+
+async function readSettings(): Promise<ReturnType<typeof normalizeSettings>> {
+  if (!canAskConfiguration) return normalizeSettings(initialSettings);
   try {
-    const profile = resolveKernel(p.kernel);
-    const kernel = SimulatedKernel.boot(profile, p.bootArgs ?? '');
-    const r = insmod(kernel, new Uint8Array(fs.readFileSync(p.file)), p.params ?? '', p);
-    return { ok: r.ret === 0, errno: r.errno, lines: r.lines,
-      report: formatInsmod(p.file, r) + '\nsteps:\n' + formatSteps(r) };
+    const got = await connection.workspace.getConfiguration(SETTINGS_SECTION);
+    return normalizeSettings(got ?? initialSettings);
   } catch (e) {
-    connection.console.error(`simulateInsmod ${p.file}: ${(e as Error).message}`);
-    return { ok: false, errno: 0, lines: [], report: `kmodsim: ${(e as Error).message}\n` };
+    log.warn(`workspace/configuration failed: ${(e as Error).message}`);
+    return normalizeSettings(initialSettings);
+  }
+}
+
+function applySettings(): boolean {
+  const s = settingsNow();
+  log.level = s.trace === 'verbose' ? 'debug' : 'info';
+  return workspace.configure(s);
+}
+
+connection.onInitialize((params: InitializeParams) => {
+  const opts = (params.initializationOptions ?? {}) as Partial<InitializationOptions>;
+  // A client that says nothing about trust (any client but ours) is the user's own choice
+  // of server and workspace: trusted.
+  trusted = opts.trusted ?? true;
+  initialSettings = opts.settings ?? {};
+  if (typeof opts.debounceMs === 'number' && opts.debounceMs >= 0) {
+    workspace.debounceMs = opts.debounceMs;
+  }
+  canAskConfiguration = params.capabilities.workspace?.configuration === true;
+  const folders = params.workspaceFolders?.map((f) => pathOf(f.uri)).filter(isString)
+    ?? [params.rootUri ? pathOf(params.rootUri) : params.rootPath ?? undefined]
+      .filter(isString);
+  workspace.folders = folders;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      completionProvider: { triggerCharacters: [' ', '=', '\t'] },
+      hoverProvider: true,
+      workspace: { workspaceFolders: { supported: true } },
+    },
+    serverInfo: { name: 'kmodsim', version: '0.1.0' },
+  };
+});
+
+connection.onInitialized(async () => {
+  try {
+    if (canAskConfiguration) {
+      void connection.client.register(DidChangeConfigurationNotification.type, undefined)
+        .catch(() => undefined);
+    }
+    rawSettings = await readSettings();
+    applySettings();
+  } catch (e) {
+    log.error(`settings: ${(e as Error).stack ?? e}`);
+    applySettings();
+  }
+  markStarted();
+  try {
+    await workspace.start();
+  } catch (e) {
+    log.error(`start: ${(e as Error).stack ?? e}`);
   }
 });
 
+connection.onDidChangeConfiguration((change) => {
+  settingsReady = settingsReady.then(() => settingsChanged(change.settings));
+});
+
+async function settingsChanged(settings: unknown) {
+  try {
+    const pushed = (settings as Record<string, unknown> | undefined)?.[SETTINGS_SECTION];
+    rawSettings = canAskConfiguration ? await readSettings()
+      : normalizeSettings(pushed ?? initialSettings);
+    const oldRoots = workspace.roots().join('\n');
+    const changed = applySettings();
+    if (oldRoots !== workspace.roots().join('\n')) await workspace.start();
+    else if (changed) workspace.requeueAll();
+    workspace.publishConfs();
+    for (const d of documents.all()) publishDocument(d);
+  } catch (e) {
+    log.error(`settings: ${(e as Error).message}`);
+  }
+}
+
+connection.onNotification(TRUST_CHANGED, async (p: TrustChangedParams) => {
+  trusted = p.trusted;
+  log.info(`workspace trust: ${trusted ? 'trusted' : 'not trusted'}`);
+  const oldRoots = workspace.roots().join('\n');
+  if (applySettings() || oldRoots !== workspace.roots().join('\n')) {
+    await workspace.start();
+    workspace.requeueAll();
+  }
+});
+
+connection.onDidChangeWatchedFiles((p) => {
+  for (const c of p.changes) {
+    const file = pathOf(c.uri);
+    if (file) workspace.fileEvent(file, c.type === 3);
+  }
+});
+
+function isModprobeDocument(d: TextDocument): boolean {
+  const file = pathOf(d.uri);
+  return d.languageId === MODPROBE_LANGUAGE || (file !== undefined && isModprobeFile(file));
+}
+
+function publishDocument(d: TextDocument) {
+  if (!isModprobeDocument(d)) return;
+  try {
+    const file = pathOf(d.uri) ?? d.uri;
+    const { diagnostics } = modprobeDiagnostics(file, d.getText(), workspace.directory());
+    void connection.sendDiagnostics({ uri: d.uri, version: d.version, diagnostics });
+  } catch (e) {
+    log.error(`${d.uri}: ${(e as Error).stack ?? e}`);
+  }
+}
+
+documents.onDidOpen((e) => publishDocument(e.document));
+documents.onDidChangeContent((e) => publishDocument(e.document));
+documents.onDidClose((e) => {
+  const file = pathOf(e.document.uri);
+  if (file && workspace.confs.has(file)) {
+    // Back to the file on disk once the editor lets go of it.
+    setImmediate(() => workspace.publishConfs());
+  } else if (isModprobeDocument(e.document)) {
+    void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  }
+});
+documents.onDidSave((e) => {
+  const file = pathOf(e.document.uri);
+  if (file && isModprobeFile(file)) workspace.fileEvent(file);
+});
+
+connection.onCompletion(async (p): Promise<CompletionItem[]> => {
+  await settingsReady;
+  const d = documents.get(p.textDocument.uri);
+  if (!d || !isModprobeDocument(d)) return [];
+  try {
+    const file = pathOf(d.uri) ?? d.uri;
+    const dir = workspace.directory();
+    const { conf } = modprobeDiagnostics(file, d.getText(), dir);
+    return modprobeCompletions(conf, p.position, dir);
+  } catch (e) {
+    log.error(`completion: ${(e as Error).stack ?? e}`);
+    return [];
+  }
+});
+
+connection.onHover(async (p) => {
+  await settingsReady;
+  const d = documents.get(p.textDocument.uri);
+  if (!d || !isModprobeDocument(d)) return null;
+  try {
+    const file = pathOf(d.uri) ?? d.uri;
+    const dir = workspace.directory();
+    const { conf } = modprobeDiagnostics(file, d.getText(), dir);
+    return modprobeHover(conf, p.position, dir) ?? null;
+  } catch (e) {
+    log.error(`hover: ${(e as Error).stack ?? e}`);
+    return null;
+  }
+});
+
+connection.onRequest(SIMULATE_INSMOD, async (p: SimulateInsmodParams):
+  Promise<SimulateInsmodResult> => {
+  await settingsReady;
+  const file = path.resolve(p.file);
+  try {
+    const raw = { ...rawSettings, force: { ...rawSettings.force }, kernelConfig:
+      { ...rawSettings.kernelConfig } };
+    if (p.kernel !== undefined) raw.kernel = p.kernel;
+    if (p.ignoreModversions !== undefined) raw.force!.modversions = p.ignoreModversions;
+    if (p.ignoreVermagic !== undefined) raw.force!.vermagic = p.ignoreVermagic;
+    if (p.forceLoad !== undefined) raw.kernelConfig!.forceLoad = p.forceLoad;
+    if (p.sigEnforce !== undefined) raw.kernelConfig!.sigEnforce = p.sigEnforce;
+    if (p.lockdown !== undefined) raw.kernelConfig!.lockdown = p.lockdown;
+    const settings = settingsNow(raw);
+    const entry = workspace.entryFor(file);
+    const rendered = workspace.run(entry, { params: p.params ?? '', settings });
+    if (workspace.modules.has(file)) {
+      entry.rendered = rendered;
+      // The next rebuild or settings change brings back the workspace's own run.
+      entry.key = undefined;
+    }
+    const uri = reportUri(file);
+    reports.set(uri, rendered.text);
+    void connection.sendDiagnostics({ uri, diagnostics: rendered.diagnostics });
+    void connection.sendNotification(REPORT_CHANGED, { uri });
+    const r = rendered.result;
+    return {
+      ok: rendered.ok, errno: r?.errno ?? 0, errnoName: r?.errnoName ?? '',
+      lines: (r?.lines ?? []).map((l) => `<${l.level}>${l.text}`), report: rendered.text,
+      reportUri: uri, verdict: rendered.verdict,
+    };
+  } catch (e) {
+    log.error(`simulateInsmod ${file}: ${(e as Error).stack ?? e}`);
+    const text = `kmodsim: ${(e as Error).message}\n`;
+    return { ok: false, errno: 0, errnoName: '', lines: [], report: text,
+      reportUri: reportUri(file), verdict: `not simulated: ${(e as Error).message}` };
+  }
+});
+
+// Reports of Simulate insmod runs of files outside the workspace.
+const reports = new Map<string, string>();
+
+connection.onRequest(REPORT, async (p: ReportParams): Promise<ReportResult> => {
+  await settingsReady;
+  const file = koPathOfReportUri(p.uri);
+  if (!file) return { text: `kmodsim: ${p.uri} is not a report URI\n` };
+  try {
+    const e = workspace.modules.get(file);
+    if (e && !e.rendered) await workspace.idle();
+    const known = workspace.modules.get(file)?.rendered?.text ?? reports.get(p.uri);
+    if (known) return { text: known };
+    // A module outside the workspace: simulate it now.
+    const entry = workspace.entryFor(file);
+    const rendered = workspace.run(entry);
+    reports.set(p.uri, rendered.text);
+    void connection.sendDiagnostics({ uri: p.uri, diagnostics: rendered.diagnostics });
+    return { text: rendered.text };
+  } catch (e) {
+    log.error(`report ${file}: ${(e as Error).stack ?? e}`);
+    return { text: `kmodsim: ${(e as Error).message}\n` };
+  }
+});
+
+connection.onRequest(MODULE_INFO, async (p: ModuleInfoParams): Promise<ModuleInfoResult> => {
+  await settingsReady;
+  try {
+    const bytes = readModuleFile(p.file);
+    const entry = workspace.entryFor(path.resolve(p.file));
+    let text = formatModinfo(p.file, bytes);
+    if (entry.facts?.image) text += formatParamDefaults(entry.facts.image);
+    return { text };
+  } catch (e) {
+    return { text: `kmodsim: ${p.file}: ${(e as Error).message}\n` };
+  }
+});
+
+connection.onRequest(PARAM_COMPLETIONS, async (p: ParamCompletionsParams):
+  Promise<ParamCompletionItem[]> => {
+  await settingsReady;
+  try {
+    const entry = workspace.entryFor(path.resolve(p.file));
+    if (!entry.facts) return [];
+    return paramCompletions(entry.facts, p.text, p.offset).map((c) => ({
+      label: c.label, detail: c.detail ?? '',
+      documentation: typeof c.documentation === 'string' ? c.documentation : '',
+    }));
+  } catch (e) {
+    log.error(`paramCompletions: ${(e as Error).message}`);
+    return [];
+  }
+});
+
+connection.onRequest(TARGETS, (): TargetItem[] => {
+  try {
+    return availableTargets();
+  } catch (e) {
+    log.error(`targets: ${(e as Error).message}`);
+    return [];
+  }
+});
+
+connection.onRequest(MODULES, async (p?: { wait?: boolean }): Promise<ModulesResult> => {
+  await settingsReady;
+  if (p?.wait) await workspace.idle();
+  const modules = [...workspace.modules.values()].sort((a, b) => (a.file < b.file ? -1 : 1))
+    .map((e) => ({ file: e.file, name: e.facts?.name ?? path.basename(e.file),
+      ok: e.rendered?.ok ?? false, verdict: e.rendered?.verdict ?? 'not simulated yet',
+      reportUri: reportUri(e.file) }));
+  return { modules, scanning: workspace.scanning };
+});
+
+connection.onShutdown(async () => {
+  await workspace.close();
+});
+
+process.on('uncaughtException', (e) => log.error(`uncaught: ${e.stack ?? e}`));
+process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${String(e)}`));
+
+function isString(s: string | undefined): s is string {
+  return typeof s === 'string';
+}
+
+documents.listen(connection);
 connection.listen();

@@ -1,0 +1,457 @@
+// The workspace's built modules and modprobe.d files, kept up to date: found by a scan, then
+// followed with a file watcher (and the client's didChangeWatchedFiles, when it sends them).
+// A module is simulated once its file has had no event for the debounce time, and only when
+// its identity or the settings changed since the last result. Simulations run one at a time
+// from a queue, yielding to the event loop between modules, so every request is answered
+// while a scan runs; one module that fails to read or decode never stops the others.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Connection, Diagnostic } from 'vscode-languageserver/node';
+import { optionsFor, parseModprobeConf, type ConfFile } from '../modprobe/config.js';
+import { sourceDiagnostics, moduleSources } from './csource.js';
+import {
+  findFiles, identityOf, isModprobeFile, isModuleFile, isSourceFile, skippedDir, uriOf,
+} from './files.js';
+import { targetOf, treeModules, type Target } from './kernels.js';
+import type { Log } from './log.js';
+import { modprobeDiagnostics, type KnownModule, type ModuleDirectory } from './modprobe-docs.js';
+import {
+  REPORT_CHANGED, STATUS, reportUri, type ReportChangedParams, type StatusParams,
+} from './protocol.js';
+import { renderReport, renderUnreadable, type Rendered } from './report.js';
+import { bootArgsOf, simulationKey, type EffectiveSettings } from './settings.js';
+import { readFacts, simulateLoad, type ModuleFacts } from './simulate.js';
+
+export interface ModuleEntry {
+  file: string;
+  identity?: string;
+  // The settings key the result was computed under.
+  key?: string;
+  facts?: ModuleFacts;
+  rendered?: Rendered;
+  // The C sources that got diagnostics from this module.
+  sources: string[];
+  // When its file settled (performance.now()), until its diagnostics are out.
+  settledAt?: number;
+}
+
+// Where the text of a modprobe file comes from: the open editor, else the disk.
+export type OpenText = (file: string) => string | undefined;
+
+export class Workspace {
+  readonly modules = new Map<string, ModuleEntry>();
+  readonly confs = new Set<string>();
+  folders: string[] = [];
+  settings!: EffectiveSettings;
+  target!: Target;
+  debounceMs = 200;
+  // True from the start until the first scan's simulations are done.
+  scanning = true;
+  private key = '';
+  private queue = new Set<string>();
+  private draining = false;
+  private timers = new Map<string, NodeJS.Timeout>();
+  private watcher?: FSWatcher;
+  private treeFacts = new Map<string, { identity?: string; facts: ModuleFacts }>();
+  private sourceDiags = new Map<string, Map<string, Diagnostic[]>>();
+  private confDiagsPublished = new Set<string>();
+  private drained: (() => void)[] = [];
+
+  constructor(private readonly connection: Connection, private readonly log: Log,
+    private readonly openText: OpenText) {}
+
+  configure(settings: EffectiveSettings) {
+    this.settings = settings;
+    this.target = targetOf(settings);
+    for (const why of settings.ignored) this.log.warn(`setting ignored: ${why}`);
+    if (this.target.fallback) this.log.warn(this.target.fallback);
+    const key = simulationKey(settings) + this.target.label;
+    const changed = key !== this.key;
+    this.key = key;
+    this.log.info(`target kernel: ${this.target.label} (${this.target.profile.source})`);
+    return changed;
+  }
+
+  roots(): string[] {
+    return [...this.folders, ...this.settings.buildDirs];
+  }
+
+  // The first scan, and the watcher from then on.
+  async start() {
+    this.scanning = true;
+    const t0 = performance.now();
+    // The watcher first: a file written while the scan runs is then seen by one or both.
+    await this.watch();
+    const found = await findFiles(this.roots());
+    for (const c of found.confs) this.confs.add(c);
+    for (const m of found.modules) {
+      if (!this.modules.has(m)) this.modules.set(m, { file: m, sources: [] });
+    }
+    // Facts first, so a module whose provider is in the workspace finds it on its first run.
+    for (const m of found.modules) {
+      await yieldNow();
+      this.refreshFacts(this.modules.get(m)!);
+    }
+    this.log.info(`found ${found.modules.length} module(s) and ${found.confs.length} ` +
+      `modprobe file(s) in ${(performance.now() - t0).toFixed(0)} ms`);
+    this.publishConfs();
+    for (const m of found.modules) this.enqueue(m, performance.now());
+    if (!this.queue.size) this.finishScan();
+  }
+
+  private finishScan() {
+    this.scanning = false;
+    for (const d of this.drained.splice(0)) d();
+  }
+
+  // Resolves when the queue is empty (for requests that want settled results).
+  idle(): Promise<void> {
+    if (!this.scanning && !this.queue.size && !this.draining) return Promise.resolve();
+    return new Promise((r) => this.drained.push(r));
+  }
+
+  private async watch() {
+    await this.watcher?.close();
+    const roots = this.roots().filter((r) => fs.existsSync(r));
+    if (!roots.length) return;
+    const watcher = watch(roots, {
+      ignoreInitial: true,
+      ignored: (p, stats) => {
+        const base = path.basename(p);
+        if (stats?.isDirectory()) return skippedDir(base);
+        if (!stats?.isFile()) return false;
+        return !(isModuleFile(p) || isModprobeFile(p) || isSourceFile(p));
+      },
+    });
+    this.watcher = watcher;
+    watcher.on('all', (event, p) => this.fileEvent(p, event === 'unlink'));
+    watcher.on('error', (e) => this.log.warn(`file watcher: ${(e as Error).message}`));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  async close() {
+    for (const t of this.timers.values()) clearTimeout(t);
+    await this.watcher?.close();
+  }
+
+  // A file was created, changed or removed (from the watcher or the client).
+  fileEvent(file: string, removed = false) {
+    if (isModuleFile(file)) {
+      const pending = this.timers.get(file);
+      if (pending) clearTimeout(pending);
+      this.timers.set(file, setTimeout(() => {
+        this.timers.delete(file);
+        this.settled(file);
+      }, this.debounceMs));
+    } else if (isModprobeFile(file)) {
+      if (removed || !fs.existsSync(file)) this.confs.delete(file);
+      else this.confs.add(file);
+      this.publishConfs();
+      // Options for a module change what its load gets.
+      this.requeueAll();
+    } else if (isSourceFile(file)) {
+      const dir = path.dirname(file);
+      for (const e of this.modules.values()) {
+        if (path.dirname(e.file) === dir && e.rendered) this.publishSources(e);
+      }
+    }
+  }
+
+  private settled(file: string) {
+    const identity = identityOf(file);
+    if (!identity) {
+      this.forget(file);
+      return;
+    }
+    if (!this.modules.has(file)) this.modules.set(file, { file, sources: [] });
+    this.enqueue(file, performance.now());
+  }
+
+  private forget(file: string) {
+    const e = this.modules.get(file);
+    if (!e) return;
+    this.modules.delete(file);
+    this.connection.sendDiagnostics({ uri: reportUri(file), diagnostics: [] });
+    e.sources.forEach((s) => this.setSourceDiagnostics(s, file, []));
+    this.notifyReport(file);
+    this.log.info(`${file}: removed`);
+  }
+
+  requeueAll() {
+    for (const e of this.modules.values()) {
+      e.key = undefined;
+      this.enqueue(e.file, performance.now());
+    }
+  }
+
+  private enqueue(file: string, settledAt: number) {
+    const e = this.modules.get(file);
+    if (e && e.settledAt === undefined) e.settledAt = settledAt;
+    this.queue.add(file);
+    void this.drain();
+  }
+
+  private async drain() {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.size) {
+        await yieldNow();
+        const file = this.queue.values().next().value as string;
+        this.queue.delete(file);
+        try {
+          this.simulate(file);
+        } catch (e) {
+          this.log.error(`${file}: ${(e as Error).stack ?? e}`);
+        }
+      }
+      this.publishConfs();
+    } finally {
+      this.draining = false;
+      if (this.scanning) this.finishScan();
+      for (const d of this.drained.splice(0)) d();
+    }
+  }
+
+  // Reads the file's facts when its identity changed; true when they changed.
+  private refreshFacts(e: ModuleEntry): boolean {
+    const identity = identityOf(e.file);
+    if (identity && identity === e.identity && e.facts) return false;
+    e.identity = identity;
+    if (!identity) {
+      e.facts = undefined;
+      return true;
+    }
+    try {
+      e.facts = readFacts(e.file);
+    } catch (err) {
+      e.facts = undefined;
+      this.log.warn(`${e.file}: ${(err as Error).message}`);
+    }
+    return true;
+  }
+
+  private exportsKey(f?: ModuleFacts): string {
+    return (f?.exports ?? []).map((x) => `${x.name}:${x.crc ?? ''}`).join(',');
+  }
+
+  // One module: its simulation under the current settings, then everything it publishes.
+  private simulate(file: string) {
+    const e = this.modules.get(file);
+    if (!e) return;
+    const before = this.exportsKey(e.facts);
+    const changed = this.refreshFacts(e);
+    if (!changed && e.key === this.key && e.rendered) {
+      e.settledAt = undefined;
+      return;
+    }
+    const t0 = performance.now();
+    e.rendered = this.run(e);
+    e.key = this.key;
+    this.publishModule(e);
+    const settledAt = e.settledAt ?? t0;
+    e.settledAt = undefined;
+    this.log.info(`${file}: ${e.rendered.verdict}; diagnostics ` +
+      `${(performance.now() - settledAt).toFixed(1)} ms after the file settled ` +
+      `(simulation ${(performance.now() - t0).toFixed(1)} ms)`);
+    // A provider's exports changed: the modules that use them load differently now.
+    if (before !== this.exportsKey(e.facts) && e.facts?.exports.length) {
+      const names = new Set(e.facts.exports.map((x) => x.name));
+      for (const other of this.modules.values()) {
+        if (other === e || !other.facts) continue;
+        if (other.facts.undefinedSymbols.some((s) => names.has(s))) {
+          other.key = undefined;
+          this.enqueue(other.file, performance.now());
+        }
+      }
+    }
+  }
+
+  private confFiles(): ConfFile[] {
+    const out: ConfFile[] = [];
+    for (const c of [...this.confs].sort()) {
+      const text = this.readConf(c);
+      if (text !== undefined) out.push(parseModprobeConf(c, text));
+    }
+    return out;
+  }
+
+  private readConf(file: string): string | undefined {
+    const open = this.openText(file);
+    if (open !== undefined) return open;
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  // The load with the settings' flags and the workspace's modprobe.d options for the module.
+  run(e: ModuleEntry, typed?: { params: string; settings: EffectiveSettings }): Rendered {
+    const s = typed?.settings ?? this.settings;
+    const target = typed ? targetOf(s) : this.target;
+    if (!e.facts) {
+      const why = e.identity ? 'the file could not be read' : 'the file does not exist';
+      return renderUnreadable(e.file, target.label, why);
+    }
+    let params = typed?.params ?? '';
+    const paramsFrom: string[] = [];
+    if (!typed) {
+      const confs = this.confFiles();
+      params = optionsFor(confs, e.facts.name);
+      for (const c of confs) {
+        for (const l of c.lines) {
+          if (l.command === 'options' && l.moduleName === e.facts.name) {
+            paramsFrom.push(`from ${c.file} line ${l.lastLine + 1}`);
+          }
+        }
+      }
+    } else {
+      paramsFrom.push('(typed in Simulate insmod)');
+    }
+    const bootArgs = bootArgsOf(s);
+    const run = simulateLoad(e.facts, {
+      profile: target.profile, bootArgs, params, forceVermagic: s.force.vermagic,
+      forceModversion: s.force.modversions,
+      workspace: [...this.modules.values()].map((m) => m.facts).filter(isFacts),
+    });
+    const flags: string[] = [];
+    if (s.force.modversions) flags.push('MODULE_INIT_IGNORE_MODVERSIONS');
+    if (s.force.vermagic) flags.push('MODULE_INIT_IGNORE_VERMAGIC');
+    if (s.kernelConfig.forceLoad) flags.push('CONFIG_MODULE_FORCE_LOAD=y');
+    const notes = [...s.ignored.map((i) => `setting ignored: ${i}`)];
+    if (target.fallback) notes.push(target.fallback);
+    return renderReport({ file: e.file, target: `${target.label} (${target.profile.source})`,
+      bootArgs, flags, params, paramsFrom: params ? paramsFrom : [], providers: run.providers,
+      notes, decodeError: e.facts.decodeError, result: run.result });
+  }
+
+  publishModule(e: ModuleEntry) {
+    const r = e.rendered!;
+    this.connection.sendDiagnostics({ uri: reportUri(e.file), diagnostics: r.diagnostics });
+    this.notifyReport(e.file);
+    const status: StatusParams = { file: e.file, target: this.target.profile.release,
+      verdict: r.verdict, ok: r.ok };
+    void this.connection.sendNotification(STATUS, status);
+    this.publishSources(e);
+  }
+
+  private notifyReport(file: string) {
+    const p: ReportChangedParams = { uri: reportUri(file) };
+    void this.connection.sendNotification(REPORT_CHANGED, p);
+  }
+
+  private publishSources(e: ModuleEntry) {
+    const result = e.facts ? e.rendered?.result : undefined;
+    const sources = e.facts ? moduleSources(e.file, e.facts.name) : [];
+    for (const old of e.sources) {
+      if (!sources.includes(old)) this.setSourceDiagnostics(old, e.file, []);
+    }
+    e.sources = sources;
+    if (!e.facts || !result) {
+      for (const s of sources) this.setSourceDiagnostics(s, e.file, []);
+      return;
+    }
+    const diags = sourceDiagnostics(e.facts, result, sources);
+    for (const [s, d] of diags) this.setSourceDiagnostics(s, e.file, d);
+  }
+
+  private setSourceDiagnostics(source: string, module: string, diags: Diagnostic[]) {
+    let byModule = this.sourceDiags.get(source);
+    if (!byModule) this.sourceDiags.set(source, byModule = new Map());
+    if (diags.length) byModule.set(module, diags);
+    else byModule.delete(module);
+    this.connection.sendDiagnostics({ uri: uriOf(source),
+      diagnostics: [...byModule.values()].flat() });
+  }
+
+  // Diagnostics of every modprobe file on disk that is not open (open ones are the
+  // document handler's).
+  publishConfs() {
+    const dir = this.directory();
+    for (const c of this.confs) {
+      if (this.openText(c) !== undefined) continue;
+      const text = this.readConf(c);
+      if (text === undefined) continue;
+      try {
+        const { diagnostics } = modprobeDiagnostics(c, text, dir);
+        this.connection.sendDiagnostics({ uri: uriOf(c), diagnostics });
+        this.confDiagsPublished.add(c);
+      } catch (err) {
+        this.log.error(`${c}: ${(err as Error).message}`);
+      }
+    }
+    for (const c of this.confDiagsPublished) {
+      if (!this.confs.has(c)) {
+        this.connection.sendDiagnostics({ uri: uriOf(c), diagnostics: [] });
+        this.confDiagsPublished.delete(c);
+      }
+    }
+  }
+
+  // Module names for modprobe.d: the workspace's first, then the target's tree.
+  directory(): ModuleDirectory {
+    const byName = new Map<string, ModuleEntry>();
+    for (const e of this.modules.values()) {
+      const name = e.facts?.name;
+      if (name && !byName.has(name)) byName.set(name, e);
+    }
+    const tree = treeModules(this.target.profile);
+    return {
+      lockdown: this.settings.kernelConfig.lockdown !== 'none',
+      lookup: (name: string): KnownModule | undefined => {
+        const e = byName.get(name);
+        if (e) {
+          return { facts: e.facts, origin: 'workspace', file: e.file,
+            verdict: e.rendered?.verdict };
+        }
+        const file = tree.get(name);
+        if (!file) return undefined;
+        return { facts: this.treeModuleFacts(file), origin: 'tree', file };
+      },
+      names: () => [
+        ...[...byName.entries()].map(([name, e]) => ({ name, origin: 'workspace' as const,
+          file: e.file })),
+        ...[...tree.entries()].filter(([n]) => !byName.has(n))
+          .map(([name, file]) => ({ name, origin: 'tree' as const, file })),
+      ],
+    };
+  }
+
+  private treeModuleFacts(file: string): ModuleFacts | undefined {
+    const identity = identityOf(file);
+    const cached = this.treeFacts.get(file);
+    if (cached && cached.identity === identity) return cached.facts;
+    try {
+      const facts = readFacts(file);
+      this.treeFacts.set(file, { identity, facts });
+      return facts;
+    } catch (e) {
+      this.log.warn(`${file}: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  // A module the request names: the workspace's entry, or a new one for a file outside.
+  entryFor(file: string): ModuleEntry {
+    let e = this.modules.get(file);
+    if (!e) {
+      e = { file, sources: [] };
+      this.refreshFacts(e);
+      return e;
+    }
+    this.refreshFacts(e);
+    return e;
+  }
+}
+
+function isFacts(f: ModuleFacts | undefined): f is ModuleFacts {
+  return f !== undefined;
+}
+
+function yieldNow(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}

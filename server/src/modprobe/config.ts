@@ -1,0 +1,266 @@
+// modprobe.d(5) files as kmod 30 (Debian bookworm) reads them: one logical line at a time, a
+// backslash before a newline joining two physical lines, and the first word naming the
+// command. What kmod refuses is reported with kmod's own text, so a finding here reads like
+// the line `modprobe` prints for the same file.
+//
+// kmod's reading, restated:
+// - A backslash before a newline removes both; a backslash before any other character is
+//   dropped and the character kept (so `\#` starts a comment after all).
+// - A logical line that is empty or whose very first character is `#` is skipped; an
+//   indented `#` is not a comment but a command named `#...`, which kmod refuses.
+// - Words are separated by spaces and tabs. `options`, `install`, `remove` and `softdep` take
+//   a module name and then everything after the one separator that ended the name, which must
+//   not be empty; `alias` needs two words, `blacklist` one. Extra words are ignored.
+// - `include` and `config` are refused as deprecated; any other command is a bad line.
+// - Module names get `-` turned into `_`, except inside `[...]` (alias patterns).
+// - Tabs inside an `options` string become spaces before it is stored.
+
+export type Command = 'options' | 'install' | 'remove' | 'blacklist' | 'softdep' | 'alias';
+
+export const COMMANDS: readonly Command[] =
+  ['options', 'install', 'remove', 'blacklist', 'softdep', 'alias'];
+
+// Where a character of a logical line sits in the file (0-based line and UTF-16 column).
+export interface Place {
+  line: number;
+  column: number;
+}
+
+export interface Word {
+  text: string;
+  // Offsets into the logical line's text.
+  start: number;
+  end: number;
+}
+
+export interface ConfProblem {
+  severity: 'error' | 'info';
+  // kmod's message, without libkmod's "ERROR file.c:NNN function:" prefix.
+  message: string;
+  start: number;
+  end: number;
+}
+
+export interface ConfLine {
+  text: string;
+  // places[i] is where text[i] came from; places[text.length] is the end of the last line.
+  places: Place[];
+  firstLine: number;
+  // kmod counts lines up to the last physical line of a logical one, and names that one.
+  lastLine: number;
+  command?: Command;
+  // The first word, whatever it is (absent on blank and comment lines).
+  head?: Word;
+  // The module name as written, and as kmod stores it (underscores).
+  module?: Word;
+  moduleName?: string;
+  // The second word of `alias` (the pattern comes first there).
+  target?: Word;
+  targetName?: string;
+  // The rest of the line for options/install/remove/softdep, as kmod stores it.
+  rest?: Word;
+  problems: ConfProblem[];
+}
+
+export interface ConfFile {
+  file: string;
+  lines: ConfLine[];
+}
+
+const isBlank = (c: string) => c === ' ' || c === '\t';
+
+// getline_wrapped(): physical lines into logical ones, remembering where each char was.
+function logicalLines(source: string): { text: string; places: Place[]; first: number;
+  last: number }[] {
+  const out: { text: string; places: Place[]; first: number; last: number }[] = [];
+  let line = 0;
+  let column = 0;
+  let text = '';
+  let places: Place[] = [];
+  let first = 0;
+  let i = 0;
+
+  const finish = () => {
+    places.push({ line, column });
+    out.push({ text, places, first, last: line });
+    text = '';
+    places = [];
+    line++;
+    column = 0;
+    first = line;
+  };
+
+  while (i < source.length) {
+    const c = source[i];
+    if (c === '\n') {
+      finish();
+      i++;
+      continue;
+    }
+    if (c === '\\') {
+      const next = source[i + 1];
+      if (next === '\n') {
+        line++;
+        column = 0;
+        i += 2;
+        continue;
+      }
+      if (next === undefined) {
+        // kmod stores the EOF it read as a byte; nothing a person means. Dropped here.
+        i++;
+        column++;
+        continue;
+      }
+      text += next;
+      places.push({ line, column: column + 1 });
+      column += 2;
+      i += 2;
+      continue;
+    }
+    text += c;
+    places.push({ line, column });
+    column++;
+    i++;
+  }
+  if (text.length > 0) finish();
+  return out;
+}
+
+// strtok_r(" \t") from `from`: the next word and where its separator was.
+function nextWord(text: string, from: number): Word | undefined {
+  let start = from;
+  while (start < text.length && isBlank(text[start])) start++;
+  if (start >= text.length) return undefined;
+  let end = start;
+  while (end < text.length && !isBlank(text[end])) end++;
+  return { text: text.slice(start, end), start, end };
+}
+
+// strtok_r(NULL, "\0"): whatever follows the one separator after `word`, if anything.
+function restAfter(text: string, word: Word): Word | undefined {
+  const start = word.end + 1;
+  if (start >= text.length) return undefined;
+  return { text: text.slice(start), start, end: text.length };
+}
+
+// underscores(): `-` becomes `_` outside `[...]`; an unmatched bracket is only an INFO line.
+export function underscores(name: string, problems?: ConfProblem[], at?: Word): string {
+  let out = '';
+  let unmatched = false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i];
+    if (c === '-') {
+      out += '_';
+    } else if (c === ']') {
+      unmatched = true;
+      out += c;
+    } else if (c === '[') {
+      const close = name.indexOf(']', i);
+      const end = close < 0 ? name.length : close;
+      out += name.slice(i, end + (close < 0 ? 0 : 1));
+      if (close < 0) unmatched = true;
+      i = close < 0 ? name.length : close;
+    } else {
+      out += c;
+    }
+  }
+  if (unmatched && problems && at) {
+    problems.push({ severity: 'info', message: `Unmatched bracket in ${out}`, start: at.start,
+      end: at.end });
+  }
+  return out;
+}
+
+function parseLine(file: string, l: ReturnType<typeof logicalLines>[number]): ConfLine {
+  const line: ConfLine = { text: l.text, places: l.places, firstLine: l.first, lastLine: l.last,
+    problems: [] };
+  if (l.text.length === 0 || l.text[0] === '#') return line;
+  const head = nextWord(l.text, 0);
+  if (!head) return line;
+  line.head = head;
+
+  const bad = () => {
+    line.problems.push({ severity: 'error', start: head.start, end: l.text.length,
+      message: `${file} line ${l.last + 1}: ignoring bad line starting with '${head.text}'` });
+    return line;
+  };
+
+  switch (head.text) {
+    case 'alias': {
+      const pattern = nextWord(l.text, head.end);
+      const target = pattern && nextWord(l.text, pattern.end);
+      if (!pattern || !target) return bad();
+      line.command = 'alias';
+      line.module = pattern;
+      line.moduleName = underscores(pattern.text, line.problems, pattern);
+      line.target = target;
+      line.targetName = underscores(target.text, line.problems, target);
+      return line;
+    }
+    case 'blacklist': {
+      const module = nextWord(l.text, head.end);
+      if (!module) return bad();
+      line.command = 'blacklist';
+      line.module = module;
+      line.moduleName = underscores(module.text, line.problems, module);
+      return line;
+    }
+    case 'options': case 'install': case 'remove': case 'softdep': {
+      const module = nextWord(l.text, head.end);
+      const rest = module && restAfter(l.text, module);
+      if (!module || !rest) return bad();
+      line.command = head.text;
+      line.module = module;
+      line.moduleName = underscores(module.text, line.problems, module);
+      line.rest = head.text === 'options' ? { ...rest, text: rest.text.replace(/\t/g, ' ') }
+        : rest;
+      return line;
+    }
+    case 'include': case 'config':
+      line.problems.push({ severity: 'error', start: head.start, end: head.end,
+        message: `${file}: command ${head.text} is deprecated and not parsed anymore` });
+      return line;
+    default:
+      return bad();
+  }
+}
+
+export function parseModprobeConf(file: string, source: string): ConfFile {
+  return { file, lines: logicalLines(source).map((l) => parseLine(file, l)) };
+}
+
+// The words of a softdep line's rest, with the list each belongs to, as kmod splits them.
+export interface SoftdepWord extends Word {
+  list: 'pre' | 'post' | 'none' | 'marker';
+}
+
+export function softdepWords(rest: Word): SoftdepWord[] {
+  const out: SoftdepWord[] = [];
+  let list: SoftdepWord['list'] = 'none';
+  let from = 0;
+  for (;;) {
+    const w = nextWord(rest.text, from);
+    if (!w) break;
+    from = w.end;
+    const word = { text: w.text, start: rest.start + w.start, end: rest.start + w.end };
+    if (w.text === 'pre:' || w.text === 'post:') {
+      list = w.text === 'pre:' ? 'pre' : 'post';
+      out.push({ ...word, list: 'marker' });
+    } else {
+      out.push({ ...word, list });
+    }
+  }
+  return out;
+}
+
+// The options kmod would hand the kernel for one module: every `options` line for it, in
+// file order, joined with spaces (kmod_module_get_options).
+export function optionsFor(files: ConfFile[], module: string): string {
+  const parts: string[] = [];
+  for (const f of files) {
+    for (const l of f.lines) {
+      if (l.command === 'options' && l.moduleName === module && l.rest) parts.push(l.rest.text);
+    }
+  }
+  return parts.join(' ');
+}

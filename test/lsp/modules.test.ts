@@ -1,0 +1,216 @@
+// The bundled language server over stdio on real built modules: the report document and its
+// diagnostics, the C-source diagnostics, a rebuild, a damaged file beside good ones, and a
+// signed Debian module. Kernel lines are the kernel's own formats as the oracle recorded
+// them for the same situations (kernel-load.md, test/conformance/recorded).
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Diagnostic } from 'vscode-languageserver-protocol';
+import { modulesDir, REL_61, testModule } from '../support/corpus.js';
+import { fileUri, LspClient } from './client.js';
+import { HELLO_DIR, makeWorkspace, removeWorkspace, writeFile } from './fixtures.js';
+
+interface ModulesResult {
+  modules: { file: string; name: string; ok: boolean; verdict: string; reportUri: string }[];
+  scanning: boolean;
+}
+
+const reportUriOf = (ko: string) => `kmodsim-report:${encodeURI(ko)}.report`;
+const messages = (d: Diagnostic[]) => d.map((x) => x.message);
+
+function lineOf(file: string, needle: string): number {
+  const i = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle));
+  assert.ok(i >= 0, `${needle} not in ${file}`);
+  return i;
+}
+
+describe('the example module in a workspace', () => {
+  let ws: string;
+  let client: LspClient;
+
+  before(async () => {
+    ws = makeWorkspace({
+      'hello.ko': { copy: path.join(HELLO_DIR, 'hello.ko') },
+      'hello.c': { copy: path.join(HELLO_DIR, 'hello.c') },
+      'Kbuild': { copy: path.join(HELLO_DIR, 'Kbuild') },
+      // Not a module: the server must say so and go on with the others.
+      'broken.ko': new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 1, 2, 3]),
+    });
+    client = await LspClient.start({ folders: [ws] });
+  });
+
+  after(async () => {
+    await client.stop();
+    removeWorkspace(ws);
+  });
+
+  test('hello.ko loads with taints O and E; the report shows the kernel lines', async () => {
+    const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+    const hello = r.modules.find((m) => m.name === 'hello')!;
+    assert.equal(hello.ok, true);
+    assert.equal(hello.verdict, 'loads (OE)');
+    const report = await client.request<{ text: string }>('kmodsim/report',
+      { uri: hello.reportUri });
+    const lines = report.text.split('\n');
+    assert.ok(lines.includes('  kern  :warn  : hello: loading out-of-tree module taints ' +
+      'kernel.'), report.text);
+    assert.ok(lines.includes('  kern  :notice: hello: module verification failed: signature ' +
+      'and/or required key missing - tainting kernel'), report.text);
+    assert.ok(lines.includes('verdict: finit_module returns 0: the module loads (taint OE)'));
+    const diags = await client.diagnosticsOf(hello.reportUri);
+    assert.deepEqual(diags.filter((d) => d.severity === 1), []);
+    assert.ok(messages(diags).includes(
+      'init_module() return value: assumed 0 (the simulation cannot run it)'));
+  });
+
+  test('a file that is not a module gets ENOEXEC on its own report, the others go on', async () => {
+    const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+    const broken = r.modules.find((m) => m.file.endsWith('broken.ko'))!;
+    assert.equal(broken.ok, false);
+    assert.match(broken.verdict, /^ENOEXEC: /);
+    const diags = await client.diagnosticsOf(reportUriOf(path.join(ws, 'broken.ko')));
+    const text = (await client.request<{ text: string }>('kmodsim/report',
+      { uri: broken.reportUri })).text;
+    const failed = diags.find((d) => d.code === 'ENOEXEC')!;
+    assert.equal(text.split('\n')[failed.range.start.line],
+      'verdict: finit_module returns -1 ENOEXEC (Exec format error)');
+    assert.equal(r.modules.find((m) => m.name === 'hello')!.ok, true);
+  });
+
+  test('modprobe.d options reach the load; the C source shows the refusal', async () => {
+    writeFile(ws, 'modprobe.d/hello.conf', 'options hello times=abc\n');
+    const c = path.join(ws, 'hello.c');
+    const diags = await client.diagnosticsOf(fileUri(c), (d) => d.length > 0);
+    const want = "hello: `abc' invalid for parameter `times'";
+    assert.deepEqual(diags.map((d) => [d.range.start.line, d.message, d.severity]), [
+      [lineOf(c, 'module_param(times'), want, 1],
+      [lineOf(c, 'MODULE_PARM_DESC(times'), want, 1],
+    ]);
+    const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+    assert.equal(r.modules.find((m) => m.name === 'hello')!.verdict, `EINVAL: ${want}`);
+    const report = await client.request<{ text: string }>('kmodsim/report',
+      { uri: reportUriOf(path.join(ws, 'hello.ko')) });
+    assert.match(report.text, /^parameters: times=abc\n {2}from .*hello\.conf line 1$/m);
+
+    // Taking the line away brings the load back, and clears the C source.
+    fs.rmSync(path.join(ws, 'modprobe.d'), { recursive: true });
+    await client.diagnosticsOf(fileUri(c), (d) => d.length === 0);
+  });
+
+  test('a rebuilt file is simulated again: a licence change taints P, on MODULE_LICENSE',
+    async () => {
+      const bytes = fs.readFileSync(path.join(HELLO_DIR, 'hello.ko'));
+      const at = bytes.indexOf('license=GPL\0');
+      assert.ok(at > 0);
+      const edited = Buffer.from(bytes);
+      edited.write('license=MIT\0', at, 'latin1');
+      // Written in two steps, as a linker does; only the settled file counts.
+      const ko = path.join(ws, 'hello.ko');
+      fs.writeFileSync(ko, edited.subarray(0, 100));
+      fs.appendFileSync(ko, edited.subarray(100));
+      const c = path.join(ws, 'hello.c');
+      const diags = await client.diagnosticsOf(fileUri(c), (d) => d.length > 0);
+      assert.equal(diags.length, 1);
+      assert.equal(diags[0].range.start.line, lineOf(c, 'MODULE_LICENSE('));
+      assert.equal(diags[0].severity, 2);
+      assert.equal(String(diags[0].message).split('\n')[0],
+        "hello: module license 'MIT' taints kernel.");
+      const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+      assert.equal(r.modules.find((m) => m.name === 'hello')!.verdict, 'loads (POE)');
+    });
+
+  test('a deleted module loses its diagnostics', async () => {
+    const ko = path.join(ws, 'broken.ko');
+    fs.rmSync(ko);
+    await client.diagnosticsOf(reportUriOf(ko), (d) => d.length === 0);
+    const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+    assert.equal(r.modules.some((m) => m.file === ko), false);
+  });
+});
+
+describe('symbols on the C source', () => {
+  const build = (name: string) => path.dirname(testModule(REL_61, name));
+
+  test('a missing namespace import and unknown symbols are put on the call sites', async () => {
+    const dir = build('kmsim_user_nons');
+    const ws = makeWorkspace({
+      'uses/kmsim_user_nons.ko': { copy: path.join(dir, 'kmsim_user_nons.ko') },
+      'uses/kmsim_user_nons.c': { copy: path.join(dir, 'kmsim_user_nons.c') },
+      'uses/kmsim_user.ko': { copy: path.join(dir, 'kmsim_user.ko') },
+      'uses/kmsim_user.c': { copy: path.join(dir, 'kmsim_user.c') },
+      'uses/kmsim_ns.h': { copy: path.join(dir, 'kmsim_ns.h') },
+      'uses/Kbuild': 'obj-m := kmsim_user.o kmsim_user_nons.o\n',
+    });
+    const client = await LspClient.start({ folders: [ws] });
+    try {
+      // Without the exporting module, every import is unknown (err -2) on the call line.
+      const user = path.join(ws, 'uses', 'kmsim_user.c');
+      let d = await client.diagnosticsOf(fileUri(user), (x) => x.length >= 4);
+      const call = lineOf(user, 'kmsim_plain(1)');
+      assert.deepEqual([...new Set(d.map((x) => x.range.start.line))], [call]);
+      assert.deepEqual(d.map((x) => x.message).sort(), [
+        'kmsim_user: Unknown symbol kmsim_gpl_only (err -2)',
+        'kmsim_user: Unknown symbol kmsim_in_ns (err -2)',
+        'kmsim_user: Unknown symbol kmsim_plain (err -2)',
+        'kmsim_user: Unknown symbol kmsim_shared_counter (err -2)',
+      ]);
+
+      // The exporter appears in the workspace: the users are loaded against it.
+      writeFile(ws, 'exports/kmsim_exports.ko', { copy: path.join(dir, 'kmsim_exports.ko') });
+      d = await client.diagnosticsOf(fileUri(user), (x) => x.length === 0);
+      const nons = path.join(ws, 'uses', 'kmsim_user_nons.c');
+      d = await client.diagnosticsOf(fileUri(nons), (x) => x.length >= 1);
+      const at = lineOf(nons, 'kmsim_in_ns(3)');
+      assert.deepEqual(d.map((x) => [x.range.start.line, x.message]), [
+        [at, 'kmsim_user_nons: module uses symbol (kmsim_in_ns) from namespace KMSIM, but ' +
+          "does not import it.\nadd MODULE_IMPORT_NS(KMSIM) to the module's source"],
+        [at, 'kmsim_user_nons: Unknown symbol kmsim_in_ns (err -22)'],
+      ]);
+      const line = fs.readFileSync(nons, 'utf8').split('\n')[at];
+      assert.equal(line.slice(d[0].range.start.character, d[0].range.end.character),
+        'kmsim_in_ns');
+      const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+      assert.deepEqual(r.modules.map((m) => [m.name, m.verdict]), [
+        ['kmsim_exports', 'loads (OE)'],
+        ['kmsim_user', 'loads (OE)'],
+        ['kmsim_user_nons', 'EINVAL: kmsim_user_nons: module uses symbol (kmsim_in_ns) from ' +
+          'namespace KMSIM, but does not import it.'],
+      ]);
+    } finally {
+      await client.stop();
+      removeWorkspace(ws);
+    }
+  });
+});
+
+describe('a signed Debian module', () => {
+  test('vfio-pci.ko (35 KB) loads on its own kernel, its dependencies in place', async () => {
+    const ko = path.join(modulesDir(REL_61), 'kernel/drivers/vfio/pci/vfio-pci.ko');
+    const ws = makeWorkspace({ 'vfio-pci.ko': { copy: ko } });
+    const client = await LspClient.start({ folders: [ws] });
+    try {
+      const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+      assert.deepEqual(r.modules.map((m) => [m.name, m.ok, m.verdict]),
+        [['vfio_pci', true, 'loads']]);
+      const report = await client.request<{ text: string }>('kmodsim/report',
+        { uri: r.modules[0].reportUri });
+      assert.match(report.text, /^kernel log:\n {2}\(nothing printed\)$/m);
+      assert.match(report.text, /^ {2}ok {6}module_sig_check/m);
+
+      // Under module.sig_enforce=1 the Debian signature still verifies, so the load gets as
+      // far as parse_args, which refuses a bool that is neither y/n/1/0/on/off.
+      await client.changeSettings({ kernelConfig: { sigEnforce: true } });
+      const status = await client.request<{ verdict: string; report: string }>(
+        'kmodsim/simulateInsmod', { file: path.join(ws, 'vfio-pci.ko'),
+          params: 'disable_vga=maybe' });
+      assert.equal(status.verdict, "EINVAL: vfio_pci: `maybe' invalid for parameter " +
+        '`disable_vga\'');
+      assert.match(status.report, /^boot: module\.sig_enforce=1$/m);
+    } finally {
+      await client.stop();
+      removeWorkspace(ws);
+    }
+  });
+});
