@@ -16,7 +16,7 @@ import {
   checkExportSymbolVersions, findModuleSections, verifyExportedSymbols,
 } from './sections.js';
 import { simplifySymbols, type SymbolValues } from './simplify-symbols.js';
-import type { LoadedModule } from './state.js';
+import { UNKNOWN_PARAMETER_VALUE, type LoadedModule } from './state.js';
 import { licenseSpecialCases, moduleAugmentKernelTaints, unsignedTaint } from './taints.js';
 import { TAINT_PROPRIETARY_MODULE, TAINT_USER } from './taint.js';
 
@@ -76,7 +76,13 @@ function parseModuleArgs(ctx: LoadContext): number {
   for (const l of result.lines) ctx.print(l.level, l.text);
   for (const n of result.notes) ctx.unknowns.push(n);
   if (result.unsafeTaint) ctx.kernel.addTaint(TAINT_USER, false, ctx.lines);
-  for (const [k, v] of result.values) ctx.module!.parameters.set(k, v);
+  // /sys/module/<name>/parameters has a file only for perm != 0; a custom ops' text comes
+  // from the module's own get(), which a static simulation cannot run.
+  for (const p of params) {
+    if (p.perm === 0 || ctx.module!.parameters.has(p.name)) continue;
+    const v = p.type === 'custom' ? undefined : result.values.get(p.name);
+    ctx.module!.parameters.set(p.name, v ?? UNKNOWN_PARAMETER_VALUE);
+  }
   for (const a of result.assignments) {
     if (a.errno) {
       ctx.find('parse_args', 'error', `${a.param}=${a.raw ?? ''} refused (errno ${a.errno})`,

@@ -14,6 +14,9 @@ export interface LoadedExport {
   namespace: string;
 }
 
+// What a parameter's sysfs file reads when the text comes from module code (custom ops).
+export const UNKNOWN_PARAMETER_VALUE = '(set by module code)';
+
 export interface LoadedModule {
   name: string;
   state: ModuleState;
