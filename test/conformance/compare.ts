@@ -1,0 +1,87 @@
+// What the conformance tests share: the profile of a fetched Debian kernel with its builtin
+// signing certificates, and the field-by-field comparison of a real-kernel record with the
+// simulator's answer for the same case.
+
+import type { CaseRecord } from '../../server/src/cli/cases.js';
+import { captureProfile } from '../../server/src/kernel/capture.js';
+import type { KernelProfile } from '../../server/src/kernel/profile.js';
+import { UNKNOWN_PARAMETER_VALUE } from '../../server/src/load/state.js';
+import { trustedSignersFromImage, vmlinuzPath } from '../../server/src/kernel/vmlinux-certs.js';
+import { headersDirOf, modulesDirOf, ROOT } from './oracle-cases.js';
+
+// The profile of a fetched release, trusting the certificates built into its vmlinuz (so a
+// tampered signature is seen as one, not just a known signer).
+export function debianProfile(release: string): KernelProfile {
+  const profile = captureProfile(headersDirOf(release), { modulesDir: modulesDirOf(release) });
+  const certs = trustedSignersFromImage(vmlinuzPath(ROOT, release));
+  if (!certs.ok) return profile;
+  for (const c of certs.certificates) {
+    const signer = profile.trustedSigners.find((s) => s.serialHex === c.serialHex);
+    if (signer) signer.certificatePem = c.pem;
+    else {
+      profile.trustedSigners.push({ issuer: c.issuer, serialHex: c.serialHex,
+        subjectKeyIdHex: c.subjectKeyIdHex, certificatePem: c.pem });
+    }
+  }
+  return profile;
+}
+
+// %p prints a per-boot hashed pointer, and module addresses differ per boot: both are 16 hex
+// digits in the kernel's lines. The relocation messages also print `val`, a value computed from
+// where the module's memory was allocated (an address, or on 6.12 a distance between two
+// allocations), which only the allocator knows.
+const RELOCATION_VALUE =
+  /^(module: (overflow in relocation type \d+|x86\/modules: Invalid relocation .*)) val \S+$/;
+
+export function normalisePointers(text: string): string {
+  return text.replace(/\b[0-9a-f]{16}\b/g, '<ptr>').replace(/\(____ptrval____\)/g, '<ptr>')
+    .replace(RELOCATION_VALUE, '$1 val <addr>');
+}
+
+export interface ExpectedCase {
+  stage: string;
+  rc: number;
+  errno: number;
+  errno_name: string;
+  kmsg: { level: number; text: string }[];
+  taint_before: number;
+  taint_after: number;
+  loaded: { name: string; taint: string; parameters: Record<string, string> }[];
+}
+
+function show(lines: { level: number; text: string }[]): string {
+  return lines.length ? lines.map((l) => `<${l.level}>${JSON.stringify(l.text)}`).join(' ')
+    : '(none)';
+}
+
+// The differences, one line each; none means the simulator agrees with the kernel.
+export function differences(exp: ExpectedCase, got: CaseRecord, ownOutput: RegExp[] = []):
+  string[] {
+  const diffs: string[] = [];
+  const eq = (what: string, e: unknown, g: unknown) => {
+    if (JSON.stringify(e) !== JSON.stringify(g)) {
+      diffs.push(`${what}: expected ${JSON.stringify(e)}, got ${JSON.stringify(g)}`);
+    }
+  };
+  eq('stage', exp.stage, got.stage);
+  eq('rc', exp.rc, got.rc);
+  eq('errno', `${exp.errno} ${exp.errno_name}`, `${got.errno} ${got.errno_name}`);
+  const expLines = exp.kmsg.filter((l) => !ownOutput.some((r) => r.test(l.text)))
+    .map((l) => ({ level: l.level, text: normalisePointers(l.text) }));
+  const gotLines = got.kmsg.map((l) => ({ level: l.level, text: normalisePointers(l.text) }));
+  if (JSON.stringify(expLines) !== JSON.stringify(gotLines)) {
+    diffs.push(`kmsg: expected ${show(expLines)}\n        got ${show(gotLines)}`);
+  }
+  eq('taint before', exp.taint_before, got.taint_before);
+  eq('taint after', exp.taint_after, got.taint_after);
+  eq('loaded', exp.loaded.map((l) => `${l.name}(${l.taint})`),
+    got.loaded.map((l) => `${l.name}(${l.taint})`));
+  // What sysfs showed: key order is the directory listing's, so it is not compared. A value
+  // the simulator says comes from module code (custom ops) is taken as the kernel's.
+  const sorted = (p: Record<string, string>, real?: Record<string, string>) =>
+    Object.keys(p).sort().map((k) => `${k}=${p[k] === UNKNOWN_PARAMETER_VALUE && real &&
+      k in real ? real[k] : p[k]}`);
+  eq('parameters', exp.loaded.map((l) => sorted(l.parameters)),
+    got.loaded.map((l, i) => sorted(l.parameters, exp.loaded[i]?.parameters)));
+  return diffs;
+}

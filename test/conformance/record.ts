@@ -1,0 +1,50 @@
+// The shape of a recorded real-kernel run of the conformance matrix
+// (test/conformance/matrix/<release>.json), written by scripts/oracle-record.ts.
+
+export interface RecordedCase {
+  id: string;
+  ko: string;
+  flags: string;
+  params: string;
+  options: string;
+  // 'crashed': the guest died on this case (see crash); 'no-result': it never ran.
+  stage: 'syscall' | 'crashed' | 'no-result';
+  crash?: string;
+  call: string;
+  rc: number;
+  errno: number;
+  errno_name: string;
+  // Text with /dev/kmsg's \xHH escapes undone.
+  kmsg: { level: number; text: string }[];
+  taint_before: number;
+  taint_after: number;
+  loaded: { name: string; taint: string; parameters: Record<string, string> }[];
+  // Patterns (RegExp sources) of the lines the module's own init() printed.
+  own_output?: string[];
+  // Why a static simulation cannot decide this case; it is compared but never counted.
+  undecidable?: string;
+}
+
+export interface RecordedBatch {
+  name: string;
+  boot_args: string;
+  // The loading process' name, as the Lockdown line prints it.
+  comm: string;
+  wall_s: number;
+  accel: string;
+  guest: { uname_r: string; uname_v: string; cmdline: string; lockdown: string;
+    taint: number; late_boot_lines: number } | null;
+  complete: boolean;
+  cases: RecordedCase[];
+}
+
+export interface RecordedKernel {
+  recorder: 'kmodsim-oracle/1';
+  kernel: { release: string; package: string; package_version: string };
+  boot: string;
+  recorded_at: string;
+  wall_s: number;
+  boots: number;
+  cases: number;
+  batches: RecordedBatch[];
+}
