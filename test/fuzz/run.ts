@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { MAX_INPUT } from './mutate.js';
+import { measureScaling } from './scaling.js';
 import { HEADER_BYTES, type Finding, type Stats } from './worker.js';
 
 const TARGETS = ['elf', 'module', 'decompress', 'load', 'params'];
@@ -150,6 +151,13 @@ async function main() {
   for (const [name, n] of perTarget) {
     console.log(`[fuzz] ${name.padEnd(10)} ${String(n).padStart(8)} inputs, ` +
       `${t.corpus[name] ?? 0} kept for new coverage`);
+  }
+  // Time against size on real modules of 8 KB to the largest: figures, not a verdict.
+  for (const row of measureScaling()) {
+    const figures = row.points.map(([bytes, us]) => `${Math.round(bytes / 1024)} KB ` +
+      `${us.toFixed(1)}`).join(', ');
+    console.log(`[fuzz] scaling ${row.target.padEnd(6)} us/KB: ${figures}` +
+      (row.superlinear ? '  <- grows faster than the input' : ''));
   }
   const peak = process.resourceUsage().maxRSS / 1024;
   console.log(`inputs ${inputs}, crashes ${crashes}, slowest ms ${t.slowest.ms.toFixed(1)} ` +
