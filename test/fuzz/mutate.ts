@@ -131,7 +131,8 @@ function named(l: Layout, pred: (s: Section) => boolean): Section | undefined {
 }
 
 function region(b: Uint8Array, l: Layout, r: Rng): [number, number] {
-  const kinds = ['ehdr', 'shdrs', 'symtab', 'rela', 'modinfo', 'versions', 'strings', 'any'];
+  const kinds = ['ehdr', 'shdrs', 'symtab', 'rela', 'modinfo', 'versions', 'strings',
+    'signature', 'any'];
   const k = r.pick(kinds);
   const sec = (p: (s: Section) => boolean): [number, number] | undefined => {
     const s = named(l, p);
@@ -149,8 +150,22 @@ function region(b: Uint8Array, l: Layout, r: Rng): [number, number] {
           : k === 'modinfo' ? sec((s) => s.name === '.modinfo')
             : k === 'versions' ? sec((s) => s.name === '__versions')
               : k === 'strings' ? sec((s) => s.name === '.strtab')
-                : undefined;
+                : k === 'signature' ? signatureOf(b)
+                  : undefined;
   return found && found[1] > found[0] ? found : [0, b.length];
+}
+
+const SIG_MARKER = '~Module signature appended~\n';
+
+// The PKCS#7 blob and struct module_signature of a signed module, when there is one.
+export function signatureOf(b: Uint8Array): [number, number] | undefined {
+  const tail = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1',
+    Math.max(0, b.length - 28));
+  if (tail !== SIG_MARKER || b.length < 40) return undefined;
+  const info = b.length - 40;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const sigLen = v.getUint32(info + 8, false);
+  return sigLen <= info ? [info - sigLen, b.length - 28] : [info, b.length - 28];
 }
 
 const mutations: Record<string, Mutation> = {

@@ -16,7 +16,7 @@ import { loadProfileFile } from '../../server/src/kernel/profile-json.js';
 import { SimulatedKernel } from '../../server/src/load/kernel.js';
 import { decompressModule, type CompressionKind } from '../../server/src/module/decompress.js';
 import { parseArgs } from '../../server/src/params/index.js';
-import { Rng, layoutOf, mutate, structured } from './mutate.js';
+import { Rng, layoutOf, mutate, signatureOf, structured } from './mutate.js';
 import { checkDecompress, checkLoad, decodeElf, decodeModule, LOAD_PARAMS } from './targets.js';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -151,6 +151,22 @@ test('any stack of structure-aware mutations gives a result and nothing else', (
     }
   }), { numRuns: 300 });
 });
+
+test('damage anywhere in a signature trailer gives a signature verdict, never an exception',
+  () => {
+    const signed = new Uint8Array(fs.readFileSync(path.join(REPO, 'test/fixtures/tiny-rsa.ko')));
+    const [from, to] = signatureOf(signed)!;
+    fc.assert(fc.property(fc.integer({ min: from, max: to - 1 }), fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 2 }), (at, byte, cut) => {
+        const bad = signed.slice();
+        bad[at] = byte;
+        // Also the DER cut short at that byte, with the trailer kept behind it.
+        const input = cut === 0 ? bad : new Uint8Array([...bad.subarray(0, at),
+          ...bad.subarray(to - 12)]);
+        decodeModule(input);
+        checkLoad(profile, input, '');
+      }), { numRuns: 300 });
+  });
 
 test('decompression of any bytes returns a result within its limit', () => {
   const kinds: CompressionKind[] = ['xz', 'gzip', 'zstd'];
