@@ -59,8 +59,9 @@ export function kmodReading(file: string): { errors: string[]; options: Map<stri
     .filter((l): l is string => l !== undefined);
   const options = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {
+    // Each options line is listed on its own; a load gets them joined with a space.
     const m = /^options (\S+) (.*)$/.exec(line);
-    if (m && !options.has(m[1])) options.set(m[1], m[2]);
+    if (m) options.set(m[1], options.has(m[1]) ? `${options.get(m[1])} ${m[2]}` : m[2]);
   }
   return { errors, options };
 }

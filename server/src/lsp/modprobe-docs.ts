@@ -11,6 +11,7 @@ import {
 } from '../modprobe/config.js';
 import { checkOptions, type OptionFinding } from '../modprobe/options.js';
 import type { ModuleParam } from '../module/params.js';
+import { mergeParams } from '../report/modinfo.js';
 import { paramDetail, paramDocumentation, paramHover, valueChoices } from './params-text.js';
 import type { ModuleFacts } from './simulate.js';
 
@@ -146,7 +147,7 @@ export function paramCompletions(facts: ModuleFacts, text: string, offset: numbe
       insertText: v.label }));
   }
   const given = new Set(ctx.before.map((w) => w.split('=')[0]));
-  return facts.params.filter((p) => !given.has(p.name)).map((p): CompletionItem => ({
+  return inModinfoOrder(facts).filter((p) => !given.has(p.name)).map((p): CompletionItem => ({
     label: `${p.name}=`, kind: CompletionItemKind.Property, detail: paramDetail(p),
     documentation: paramDocumentation(facts, p),
   }));
@@ -172,12 +173,21 @@ export function modprobeCompletions(conf: ConfFile, pos: Position, dir: ModuleDi
       ...moduleCompletions(dir),
     ];
   }
-  if (command !== 'options' || !at?.line.rest) return [];
+  if (command !== 'options' || !at?.line.module) return [];
   const known = dir.lookup(at.line.moduleName!);
   if (!known?.facts) return [];
-  const restOffset = at.offset - at.line.rest.start;
+  const restStart = at.line.module.end + 1;
+  const restOffset = at.offset - restStart;
   if (restOffset < 0) return [];
-  return paramCompletions(known.facts, at.line.rest.text, restOffset);
+  return paramCompletions(known.facts, text.slice(restStart), restOffset);
+}
+
+// Parameters in the order `modinfo` lists them, then any it does not list.
+function inModinfoOrder(facts: ModuleFacts): ModuleParam[] {
+  const rank = new Map<string, number>();
+  if (facts.image) mergeParams(facts.image.modinfo.entries).forEach((m, i) => rank.set(m.name, i));
+  return facts.params.map((p, i) => ({ p, key: rank.get(p.name) ?? rank.size + i }))
+    .sort((a, b) => a.key - b.key).map((x) => x.p);
 }
 
 function wordAt(text: string, offset: number): { start: number; end: number } | undefined {

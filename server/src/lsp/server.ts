@@ -173,8 +173,9 @@ function publishDocument(d: TextDocument) {
   }
 }
 
-documents.onDidOpen((e) => publishDocument(e.document));
-documents.onDidChangeContent((e) => publishDocument(e.document));
+documents.onDidOpen((e) => void settingsReady.then(() => publishDocument(e.document)));
+documents.onDidChangeContent((e) =>
+  void settingsReady.then(() => publishDocument(e.document)));
 documents.onDidClose((e) => {
   const file = pathOf(e.document.uri);
   if (file && workspace.confs.has(file)) {

@@ -208,10 +208,13 @@ function parseLine(file: string, l: ReturnType<typeof logicalLines>[number]): Co
     case 'options': case 'install': case 'remove': case 'softdep': {
       const module = nextWord(l.text, head.end);
       const rest = module && restAfter(l.text, module);
+      if (module) {
+        // Kept on a bad line too, for completion while the line is being typed.
+        line.module = module;
+        line.moduleName = underscores(module.text, rest ? line.problems : undefined, module);
+      }
       if (!module || !rest) return bad();
       line.command = head.text;
-      line.module = module;
-      line.moduleName = underscores(module.text, line.problems, module);
       line.rest = head.text === 'options' ? { ...rest, text: rest.text.replace(/\t/g, ' ') }
         : rest;
       return line;
