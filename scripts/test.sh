@@ -12,7 +12,8 @@ node esbuild.mjs
 
 # Unit tests first (seconds), then the whole-corpus ones (a few minutes on 2 cores).
 mapfile -t files < <(ls test/unit/*.test.ts test/cli/*.test.ts test/conformance/*.test.ts \
-  test/fuzz/*.test.ts test/regressions/*.test.ts test/corpus/*.test.ts 2>/dev/null)
+  test/fuzz/*.test.ts test/regressions/*.test.ts test/lsp/*.test.ts test/corpus/*.test.ts \
+  2>/dev/null)
 # A minute of fuzzing (test/fuzz/run.ts); a crash or hang fails the run, its input kept.
 echo '[test] fuzz 60 s' >&2
 npm run -s fuzz -- 60
