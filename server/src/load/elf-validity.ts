@@ -114,13 +114,11 @@ function checkSection0(ctx: LoadContext, step: string, s0: SectionHeader | undef
     'non-zero len or addr');
 }
 
-// 6.1: elf_validity_check() and setup_load_info().
-export function elfValidityCheck61(ctx: LoadContext): number {
-  const step = 'elf_validity_check';
-  const e = checkEhdr(ctx, step);
-  if (e) return e;
-  const t = checkSectionTable(ctx, step);
-  if (typeof t === 'number') return t;
+// The part of elf_validity_check() that 6.1 and 6.12 share: the section name table, section 0,
+// then one loop over the sections (symtab links, contents in the file, names of allocated
+// sections). `each` sees every section the loop checks, for 6.12's counting.
+function checkSections(ctx: LoadContext, step: string, t: RawTable,
+  each?: (s: SectionHeader) => void): number {
   const { sections, shnum, shstrndx } = t;
   if (shstrndx === 0 || shstrndx >= shnum) {
     return fail(ctx, step, `Invalid ELF section name index: ${shstrndx} || ` +
@@ -147,12 +145,83 @@ export function elfValidityCheck61(ctx: LoadContext): number {
       return fail(ctx, step, `Invalid ELF section in module (section ${i} type ${s.type})`,
         KERN_ERR, { section: s.name });
     }
+    each?.(s);
     if ((s.flags & SHF_ALLOC) && s.nameOffset >= strhdr.size) {
       return fail(ctx, step, `Invalid ELF section name in module (section ${i} type ${s.type})`);
     }
   }
+  return 0;
+}
+
+// 6.1: elf_validity_check() and setup_load_info().
+export function elfValidityCheck61(ctx: LoadContext): number {
+  const step = 'elf_validity_check';
+  const e = checkEhdr(ctx, step);
+  if (e) return e;
+  const t = checkSectionTable(ctx, step);
+  if (typeof t === 'number') return t;
+  const err = checkSections(ctx, step, t);
+  if (err) return err;
   ctx.record(step, 'ok');
   return setupLoadInfo61(ctx, t);
+}
+
+// 6.12 before the elf_validity_cache_*() split: 6.1's elf_validity_check() whose section loop
+// also counts the sections named .modinfo and .gnu.linkonce.this_module (NOBITS ones are
+// skipped, so a NOBITS this_module counts as none), checked after the loop in this order.
+function elfValidityCheck612(ctx: LoadContext): number {
+  const step = 'elf_validity_check';
+  const e = checkEhdr(ctx, step);
+  if (e) return e;
+  const t = checkSectionTable(ctx, step);
+  if (typeof t === 'number') return t;
+  const modinfos: SectionHeader[] = [];
+  const mods: SectionHeader[] = [];
+  const symtabs: SectionHeader[] = [];
+  const err = checkSections(ctx, step, t, (s) => {
+    if (s.type === SHT_SYMTAB) symtabs.push(s);
+    if (s.name === '.gnu.linkonce.this_module') mods.push(s);
+    else if (s.name === '.modinfo') modinfos.push(s);
+  });
+  if (err) return err;
+
+  const image = new ModuleImage(t.elf);
+  ctx.elf = t.elf;
+  ctx.image = image;
+  if (modinfos.length > 1) return fail(ctx, step, 'Only one .modinfo section must exist.');
+  image.useModinfoSection(modinfos[0]);
+  ctx.name = modinfos.length ? image.modinfo.get('name') : undefined;
+  const who = ctx.name ?? NO_NAME;
+  if (symtabs.length !== 1) {
+    return fail(ctx, step, `${who}: module has no symbols (stripped?)`, KERN_WARNING);
+  }
+  if (mods.length !== 1) {
+    return fail(ctx, step, `module ${who}: Only one .gnu.linkonce.this_module section must ` +
+      'exist.');
+  }
+  const mod = mods[0];
+  if (!(mod.flags & SHF_ALLOC)) {
+    return fail(ctx, step, `module ${who}: .gnu.linkonce.this_module must occupy memory ` +
+      'during process execution');
+  }
+  if (mod.size !== ctx.profile.structModuleSize) {
+    return thisModuleSizeMismatch(ctx, step, mod, who);
+  }
+  if (!ctx.name) ctx.name = image.thisModule?.name ?? '';
+  ctx.useVersions = !!image.allocSection('__versions');
+  ctx.record(step, 'ok');
+  return 0;
+}
+
+function thisModuleSizeMismatch(ctx: LoadContext, step: string, mod: SectionHeader,
+  who: string): number {
+  ctx.find(step, 'error', `.gnu.linkonce.this_module is ${mod.size} bytes (0x` +
+    `${mod.size.toString(16)}); this kernel's struct module is ` +
+    `${ctx.profile.structModuleSize} (0x${ctx.profile.structModuleSize.toString(16)}): ` +
+    'the module was built against another kernel series or configuration',
+  { section: '.gnu.linkonce.this_module' });
+  return fail(ctx, step, `module ${who}: .gnu.linkonce.this_module section size must match ` +
+    "the kernel's built struct module size at run time");
 }
 
 // 6.1 setup_load_info(): .modinfo and this_module found by find_sec (SHF_ALLOC, first match),
@@ -163,6 +232,7 @@ function setupLoadInfo61(ctx: LoadContext, t: RawTable): number {
   ctx.elf = t.elf;
   ctx.image = image;
   const modinfo = image.allocSection('.modinfo');
+  image.useModinfoSection(modinfo);
   ctx.name = modinfo ? image.modinfo.get('name') : undefined;
   const symtab = t.sections.find((s) => s.type === SHT_SYMTAB);
   if (!symtab) {
@@ -178,8 +248,12 @@ function setupLoadInfo61(ctx: LoadContext, t: RawTable): number {
   return 0;
 }
 
-// 6.12: elf_validity_cache_copy() and the checks it calls, in their order.
+// 6.12: elf_validity_cache_copy() and the checks it calls, in their order. Debian's 6.12.107
+// still has the single elf_validity_check() (the real kernel accepts a PROGBITS section name
+// table and names a NOBITS this_module "Only one"); the profile rule that picks the message
+// tells the two apart.
 export function elfValidityCacheCopy612(ctx: LoadContext): number {
+  if (ctx.profile.rules.thisModuleCountMessage === 'only-one') return elfValidityCheck612(ctx);
   const step = 'elf_validity_cache_copy';
   const e = checkEhdr(ctx, step);
   if (e) return e;
@@ -222,15 +296,14 @@ export function elfValidityCacheCopy612(ctx: LoadContext): number {
   ctx.image = image;
   const modinfos = sections.filter((s) => s.name === '.modinfo');
   if (modinfos.length > 1) return fail(ctx, step, 'Only one .modinfo section must exist.');
+  image.useModinfoSection(modinfos[0]);
   ctx.name = modinfos.length ? image.modinfo.get('name') : undefined;
 
   const who = ctx.name ?? NO_NAME;
   const mods = sections.filter((s) => s.name === '.gnu.linkonce.this_module');
   if (mods.length !== 1) {
-    const text = ctx.profile.rules.thisModuleCountMessage === 'only-one' && mods.length > 1
-      ? `module ${who}: Only one .gnu.linkonce.this_module section must exist.`
-      : `module ${who}: Exactly one .gnu.linkonce.this_module section must exist.`;
-    return fail(ctx, step, text);
+    return fail(ctx, step,
+      `module ${who}: Exactly one .gnu.linkonce.this_module section must exist.`);
   }
   const mod = mods[0];
   if (mod.type === SHT_NOBITS) {
@@ -242,13 +315,7 @@ export function elfValidityCacheCopy612(ctx: LoadContext): number {
       'during process execution');
   }
   if (mod.size !== ctx.profile.structModuleSize) {
-    ctx.find(step, 'error', `.gnu.linkonce.this_module is ${mod.size} bytes (0x` +
-      `${mod.size.toString(16)}); this kernel's struct module is ` +
-      `${ctx.profile.structModuleSize} (0x${ctx.profile.structModuleSize.toString(16)}): ` +
-      'the module was built against another kernel series or configuration',
-    { section: '.gnu.linkonce.this_module' });
-    return fail(ctx, step, `module ${who}: .gnu.linkonce.this_module section size must match ` +
-      "the kernel's built struct module size at run time");
+    return thisModuleSizeMismatch(ctx, step, mod, who);
   }
 
   const symtabs = sections.filter((s) => s.type === SHT_SYMTAB);

@@ -35,6 +35,12 @@ export class ModuleImage {
     return this.elf.sections.find((s) => (s.flags & SHF_ALLOC) !== 0 && s.name === name);
   }
 
+  // The kernel reads .modinfo from the section its ELF checks picked (find_sec on 6.1, the one
+  // section of that name on 6.12), not necessarily the first of that name.
+  useModinfoSection(section: SectionHeader | undefined) {
+    this.cache.set('modinfo', readModinfo(this.elf, section));
+  }
+
   get modinfo(): Modinfo {
     return this.once('modinfo', () => readModinfo(this.elf, this.elf.section('.modinfo')));
   }
