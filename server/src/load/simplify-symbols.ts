@@ -69,6 +69,26 @@ function resolveSymbol(ctx: LoadContext, name: string): Resolved {
   return found;
 }
 
+// The name as the kernel reads it: a C string at the string table's file offset plus st_name,
+// with no bound but the copy of the file (6.1 and 6.12 do not check st_name), so a symbol table
+// linked to the wrong section gets names from whatever bytes lie there.
+function kernelSymbolName(ctx: LoadContext, i: number): string {
+  const symbols = ctx.elf!.symbols!;
+  const name = symbols.name(i);
+  if (name !== null) return name;
+  const strtab = symbols.strtab;
+  if (!strtab) return '';
+  const b = ctx.bytes;
+  let at = strtab.offset + symbols.nameOffset[i];
+  let out = '';
+  for (; at < b.length && b[at] !== 0; at++) out += String.fromCharCode(b[at]);
+  if (at >= b.length) {
+    ctx.unknowns.push(`symbol ${i}: its name runs past the end of the file into memory a ` +
+      'simulation cannot see');
+  }
+  return out;
+}
+
 export function simplifySymbols(ctx: LoadContext, layout: Layout):
   { err: number; values: SymbolValues } {
   const step = 'simplify_symbols';
@@ -89,7 +109,7 @@ export function simplifySymbols(ctx: LoadContext, layout: Layout):
     } else if (shndx === SHN_ABS || shndx === SHN_LIVEPATCH) {
       continue;
     } else if (shndx === SHN_UNDEF) {
-      const name = symbols.name(i) ?? '';
+      const name = kernelSymbolName(ctx, i);
       const r = resolveSymbol(ctx, name);
       if (r && !('errno' in r)) {
         low[i] = r.addressLow;
