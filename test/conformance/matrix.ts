@@ -149,7 +149,9 @@ function vermagicBatch(s: Series, inp: Inputs): Batch {
   for (const [what, edit] of variants) {
     for (const versions of [true, false]) {
       const edits: Mutation[] = [strip, edit];
-      if (!versions) edits.push({ op: 'set-section-name', section: '__versions', name: '_versions' });
+      if (!versions) {
+        edits.push({ op: 'set-section-name', section: '__versions', name: '_versions' });
+      }
       const tag = `vermagic-${what}-${versions ? 'with' : 'without'}-versions`;
       const ko = inp.mut(`${tag}.ko`, u, edits);
       for (const [fname, flags] of FLAG_SETS) cases.push({ id: `${tag}-${fname}`, ko, flags });
@@ -217,18 +219,17 @@ function symbolsBatch(s: Series, inp: Inputs): Batch {
     [strip, { op: 'set-modinfo', key: 'license', value: 'MIT' }]);
   const stack = inp.mut('tcp_bic-stack-chk-guard.ko', bic, [strip,
     { op: 'rename-symbol', from: 'tcp_reno_undo_cwnd', to: '__stack_chk_guard' }]);
-  const dmaBuf = inp.mut('dma-buf-put-no-import.ko', debianModule(s, 'drivers/virtio/virtio_dma_buf'),
-    [strip, { op: 'del-modinfo', key: 'import_ns' },
-      { op: 'rename-symbol', from: 'dma_buf_export', to: 'dma_buf_put' },
-      { op: 'rename-version', from: 'dma_buf_export', to: 'dma_buf_put' },
-      { op: 'set-crc', symbol: 'dma_buf_put',
-        crc: symversCrc(`linux-headers-${rel}`, 'dma_buf_put') }]);
-  const dmaBufImport = inp.mut('dma-buf-put-import.ko', debianModule(s,
-    'drivers/virtio/virtio_dma_buf'), [strip,
+  const virtioDmaBuf = debianModule(s, 'drivers/virtio/virtio_dma_buf');
+  // virtio_dma_buf imports one DMA_BUF symbol; renamed (with its __versions entry and the
+  // kernel's CRC) it uses dma_buf_put instead, with and without the namespace import.
+  const usesDmaBufPut: Mutation[] = [strip,
     { op: 'rename-symbol', from: 'dma_buf_export', to: 'dma_buf_put' },
     { op: 'rename-version', from: 'dma_buf_export', to: 'dma_buf_put' },
     { op: 'set-crc', symbol: 'dma_buf_put',
-      crc: symversCrc(`linux-headers-${rel}`, 'dma_buf_put') }]);
+      crc: symversCrc(`linux-headers-${rel}`, 'dma_buf_put') }];
+  const dmaBuf = inp.mut('dma-buf-put-no-import.ko', virtioDmaBuf,
+    [...usesDmaBufPut, { op: 'del-modinfo', key: 'import_ns' }]);
+  const dmaBufImport = inp.mut('dma-buf-put-import.ko', virtioDmaBuf, usesDmaBufPut);
   const vfat = inp.mut('vfat-unsigned.ko', debianModule(s, 'fs/fat/vfat'), [strip]);
   return { name: 'symbols', bootArgs: '', cases: [
     { id: 'symbol-from-module-not-loaded', ko: user },
