@@ -1,89 +1,241 @@
-// npm run bench: the whole Debian 6.1.0-57-amd64 tree through kmodsim's full simulated load,
-// next to depmod's symbol and CRC check and modinfo over the same files, in one run. Prints
-// figures; asserts nothing. Targets are issue 6's; this script only measures.
+// npm run bench: kmodsim's full simulated load of whole Debian module trees, next to the tools
+// people run on the same files today, in one invocation. Every tool runs as its own process,
+// warm cache, BENCH_ROUNDS rounds (default 5) taken in turn so that noise falls on all of
+// them alike. Prints a table and writes bench/results.json; asserts nothing (issue 6 sets the
+// targets, this script only measures them).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkOne, findModules } from '../server/src/cli/check.js';
-import { captureProfile } from '../server/src/kernel/capture.js';
+import { findModules } from '../server/src/cli/check.js';
+import { measureEditor, type EditorFigures } from './lsp-client.js';
 
+const REPO = path.resolve(__dirname, '..');
 const CACHE = process.env.KMODSIM_CACHE ?? path.join(os.homedir(), '.cache', 'kmodsim');
-const REL = '6.1.0-57-amd64';
-const TREE = path.join(CACHE, 'root', 'lib', 'modules', REL);
-const HEADERS = path.join(CACHE, 'root', 'usr', 'src', `linux-headers-${REL}`);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROOT = path.join(CACHE, 'root');
+const REL_61 = '6.1.0-57-amd64';
+const REL_612 = '6.12.107+deb12-amd64';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CLI = path.join(REPO, 'dist', 'cli.js');
+const PEAK_RSS = path.join(REPO, 'bench', 'peak-rss.cjs');
+const PROFILE_61 = path.join(REPO, 'profiles', `debian-${REL_61}.json`);
 
-function seconds(f: () => void): number {
+const modulesOf = (rel: string) => path.join(ROOT, 'lib', 'modules', rel);
+const headersOf = (rel: string) => path.join(ROOT, 'usr', 'src', `linux-headers-${rel}`);
+
+for (const need of [modulesOf(REL_61), modulesOf(REL_612), headersOf(REL_61)]) {
+  if (!fs.existsSync(need)) {
+    process.stderr.write(`${need} is missing: run \`bash scripts/setup.sh\` first\n`);
+    process.exit(2);
+  }
+}
+
+// Build the bundles the editor and the CLI run, so the figures are those of this checkout.
+execFileSync(process.execPath, [path.join(REPO, 'esbuild.mjs')], { cwd: REPO, stdio: 'inherit' });
+
+const tree61 = findModules([path.join(modulesOf(REL_61), 'kernel')]);
+const tree612 = findModules([path.join(modulesOf(REL_612), 'kernel')]);
+const sizeOf = (files: string[]) => files.reduce((n, f) => n + fs.statSync(f).size, 0);
+const amdgpu = tree61.find((f) => f.endsWith('/amdgpu.ko'))!;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodsim-bench-'));
+
+// The 6.12 tree's own profile, captured once before any timing, as CI would keep it.
+const PROFILE_612 = path.join(work, `${REL_612}.json`);
+execFileSync(process.execPath, [CLI, 'profile', 'capture', headersOf(REL_612), '--modules',
+  modulesOf(REL_612), '-o', PROFILE_612], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+// depmod wants the tree under a base directory; a hard-linked copy leaves the cache untouched.
+const depmodBase = path.join(work, 'depmod');
+fs.mkdirSync(path.join(depmodBase, 'lib', 'modules'), { recursive: true });
+execFileSync('cp', ['-al', modulesOf(REL_61), path.join(depmodBase, 'lib', 'modules', REL_61)]);
+
+interface Run { seconds: number; peakRssMB?: number; ok: boolean; note?: string }
+
+const devNull = fs.openSync('/dev/null', 'w');
+
+// Runs one command to completion with stdout to /dev/null; the wall time includes the
+// process's start, as a user sees it.
+function timeCommand(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Run {
   const t = process.hrtime.bigint();
-  f();
-  return Number(process.hrtime.bigint() - t) / 1e9;
+  const r = spawnSync(cmd, args, { stdio: ['ignore', devNull, 'pipe'], env, maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const ok = r.status === 0 || (cmd === 'readelf' && r.status !== null);
+  return { seconds, ok, note: ok ? undefined : `${cmd} exit ${r.status}: ${r.stderr}` };
 }
 
-function spread(mid: number, xs: number[]): string {
-  return `${mid.toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(', ')})`;
+// A file list in argument batches, the way xargs would run the tool.
+function timeBatched(cmd: string, pre: string[], files: string[]): Run {
+  let seconds = 0;
+  let ok = true;
+  for (let i = 0; i < files.length; i += 500) {
+    const r = timeCommand(cmd, [...pre, ...files.slice(i, i + 500)]);
+    seconds += r.seconds;
+    ok &&= r.ok;
+  }
+  return { seconds, ok };
 }
+
+function timeKmodsim(args: string[], expect: RegExp): Run {
+  const rssFile = path.join(work, 'rss');
+  fs.rmSync(rssFile, { force: true });
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['--require', PEAK_RSS, CLI, ...args], {
+    env: { ...process.env, KMODSIM_PEAK_RSS_FILE: rssFile }, encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const summary = r.stdout.trim().split('\n').pop() ?? '';
+  const ok = expect.test(summary);
+  return { seconds, ok, note: ok ? undefined : `unexpected output: ${summary} ${r.stderr}`,
+    peakRssMB: fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) / 1024 : 0 };
+}
+
+const measurements: Record<string, { what: string; run: () => Run }> = {
+  kmodsim_tree: {
+    what: `kmodsim check, whole ${REL_61} tree`,
+    run: () => timeKmodsim(['check', path.join(modulesOf(REL_61), 'kernel'), '-k', PROFILE_61,
+      '-q'], new RegExp(`^${tree61.length}/${tree61.length} modules load.* 5671370 relocations`)),
+  },
+  depmod: {
+    what: 'depmod -n -e -E Module.symvers',
+    run: () => timeCommand('depmod', ['-b', depmodBase, '-n', '-e', '-E',
+      path.join(headersOf(REL_61), 'Module.symvers'), REL_61]),
+  },
+  modinfo_tree: { what: 'modinfo, batched', run: () => timeBatched('modinfo', [], tree61) },
+  readelf_tree: { what: 'readelf -rW, batched', run: () => timeBatched('readelf', ['-rW'],
+    tree61) },
+  cat_tree: { what: 'cat > /dev/null, batched', run: () => timeBatched('cat', [], tree61) },
+  kmodsim_amdgpu: {
+    what: 'kmodsim check amdgpu.ko',
+    run: () => timeKmodsim(['check', amdgpu, '-k', PROFILE_61, '-q'], /^1\/1 modules load/),
+  },
+  readelf_amdgpu: { what: 'readelf -rW amdgpu.ko', run: () => timeCommand('readelf',
+    ['-rW', amdgpu]) },
+  kmodsim_xz_tree: {
+    what: `kmodsim check, whole ${REL_612} .ko.xz tree`,
+    run: () => timeKmodsim(['check', path.join(modulesOf(REL_612), 'kernel'), '-k', PROFILE_612,
+      '-q'], new RegExp(`^${tree612.length}/${tree612.length} modules load`)),
+  },
+  modinfo_xz_tree: { what: 'modinfo .ko.xz, batched', run: () => timeBatched('modinfo', [],
+    tree612) },
+};
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-if (!fs.existsSync(TREE)) {
-  process.stderr.write(`${TREE} is missing: run \`bash scripts/setup.sh\` first\n`);
-  process.exit(2);
-}
-const files = findModules([path.join(TREE, 'kernel')]);
-const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
-const profile = captureProfile(HEADERS, { modulesDir: TREE });
-
-const kmodsim: number[] = [];
-let relocations = 0;
+const loadBefore = os.loadavg();
+process.stderr.write(`warm-up, then ${ROUNDS} rounds (load average ${loadBefore[0]})\n`);
+for (const m of Object.values(measurements)) m.run();
+const runs: Record<string, Run[]> = {};
+const loadPerRound: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
-  relocations = 0;
-  kmodsim.push(seconds(() => {
-    for (const f of files) relocations += checkOne(profile, f, {}).relocationsApplied;
-  }));
+  for (const [key, m] of Object.entries(measurements)) (runs[key] ??= []).push(m.run());
+  loadPerRound.push(os.loadavg()[0]);
+  process.stderr.write(`round ${round + 1}/${ROUNDS} done, load average ${os.loadavg()[0]}\n`);
 }
 
-// depmod needs a module tree under a base dir; a hard-linked copy leaves the cache untouched.
-const base = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodsim-bench-'));
-const linked = path.join(base, 'lib', 'modules', REL);
-fs.mkdirSync(path.dirname(linked), { recursive: true });
-execFileSync('cp', ['-al', TREE, linked]);
-const depmod: number[] = [];
-const modinfo: number[] = [];
-for (let round = 0; round < ROUNDS; round++) {
-  depmod.push(seconds(() => spawnSync('depmod', ['-b', base, '-n', '-e', '-E',
-    path.join(HEADERS, 'Module.symvers'), REL], { stdio: 'ignore' })));
-  modinfo.push(seconds(() => {
-    for (let i = 0; i < files.length; i += 500) {
-      spawnSync('modinfo', files.slice(i, i + 500), { stdio: 'ignore' });
-    }
-  }));
+async function editor(): Promise<EditorFigures> {
+  const typical = [...tree61].map((f) => ({ f, size: fs.statSync(f).size }))
+    .sort((a, b) => Math.abs(a.size - 35 * 1024) - Math.abs(b.size - 35 * 1024))[0].f;
+  return measureEditor({ server: path.join(REPO, 'dist', 'server.js'), profile: PROFILE_61,
+    work: path.join(work, 'editor'), modules: { typical, amdgpu }, rounds: ROUNDS, spawn });
 }
-fs.rmSync(base, { recursive: true, force: true });
 
-const k = median(kmodsim);
-const d = median(depmod);
-const m = median(modinfo);
-const rows = [
-  ['files', String(files.length)],
-  ['bytes', String(bytes)],
-  ['relocations applied', String(relocations)],
-  ['kmodsim full load, median s', spread(k, kmodsim)],
-  ['depmod -n -e -E, median s', spread(d, depmod)],
-  ['modinfo (batched), median s', spread(m, modinfo)],
-  ['kmodsim / depmod', (k / d).toFixed(1)],
-  ['kmodsim / modinfo', (k / m).toFixed(1)],
-  ['peak RSS MB', (process.resourceUsage().maxRSS / 1024).toFixed(0)],
-];
-for (const [a, b] of rows) process.stdout.write(`${a.padEnd(30)} ${b}\n`);
-fs.mkdirSync(path.join(__dirname), { recursive: true });
-fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify({
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-  files: files.length, bytes, relocations, rounds: ROUNDS,
-  seconds: { kmodsim, depmod, modinfo },
-  ratios: { kmodsim_vs_depmod: k / d, kmodsim_vs_modinfo: k / m },
-}, null, 2) + '\n');
+void editor().then((lsp) => {
+  const loadAfter = os.loadavg();
+  fs.rmSync(work, { recursive: true, force: true });
+  report(lsp, loadAfter);
+});
+
+function report(lsp: EditorFigures, loadAfter: number[]) {
+  const figures: Record<string, unknown> = {};
+  const med: Record<string, number> = {};
+  for (const [key, rs] of Object.entries(runs)) {
+    const secs = rs.map((r) => r.seconds);
+    med[key] = median(secs);
+    const rss = rs.map((r) => r.peakRssMB).filter((x): x is number => x !== undefined);
+    figures[key] = { what: measurements[key].what, median_s: med[key], min_s: Math.min(...secs),
+      max_s: Math.max(...secs), runs_s: secs, all_ok: rs.every((r) => r.ok),
+      notes: rs.map((r) => r.note).filter(Boolean),
+      peak_rss_mb: rss.length ? Math.max(...rss) : undefined };
+  }
+  const ratios = {
+    kmodsim_vs_depmod: med.kmodsim_tree / med.depmod,
+    kmodsim_vs_cat: med.kmodsim_tree / med.cat_tree,
+    kmodsim_vs_modinfo: med.kmodsim_tree / med.modinfo_tree,
+    kmodsim_vs_readelf: med.kmodsim_tree / med.readelf_tree,
+    amdgpu_vs_readelf: med.kmodsim_amdgpu / med.readelf_amdgpu,
+    xz_tree_vs_modinfo: med.kmodsim_xz_tree / med.modinfo_xz_tree,
+  };
+  const jobs = os.availableParallelism();
+  const largest = Math.max(...tree61.map((f) => fs.statSync(f).size)) / 2 ** 20;
+  const rssLimit = largest + 64 * jobs;
+  const peak = (k: string) => (figures[k] as { peak_rss_mb: number }).peak_rss_mb;
+  const targets = {
+    kmodsim_vs_depmod: { target: '<= 1.0', value: ratios.kmodsim_vs_depmod,
+      met: ratios.kmodsim_vs_depmod <= 1 },
+    kmodsim_vs_cat: { target: '<= 3', value: ratios.kmodsim_vs_cat,
+      met: ratios.kmodsim_vs_cat <= 3 },
+    amdgpu_vs_readelf: { target: '<= 0.5', value: ratios.amdgpu_vs_readelf,
+      met: ratios.amdgpu_vs_readelf <= 0.5 },
+    xz_tree_vs_modinfo: { target: '<= 1.0', value: ratios.xz_tree_vs_modinfo,
+      met: ratios.xz_tree_vs_modinfo <= 1 },
+    editor_typical_ms: { target: '<= 100', value: lsp.typical?.median_ms ?? null,
+      met: lsp.typical ? lsp.typical.median_ms <= 100 : null },
+    editor_amdgpu_ms: { target: '<= 1000', value: lsp.amdgpu?.median_ms ?? null,
+      met: lsp.amdgpu ? lsp.amdgpu.median_ms <= 1000 : null },
+    peak_rss_mb: { target: `<= largest file (${largest.toFixed(1)} MB) + 64 MB x ${jobs} ` +
+      `workers = ${rssLimit.toFixed(0)} MB`,
+      value: Math.max(peak('kmodsim_tree'), peak('kmodsim_amdgpu'), peak('kmodsim_xz_tree')),
+      met: Math.max(peak('kmodsim_tree'), peak('kmodsim_amdgpu'), peak('kmodsim_xz_tree'))
+        <= rssLimit },
+  };
+  const quiet = Math.max(loadBefore[0], ...loadPerRound) < 0.5;
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb:
+      +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release(), node: process.version },
+    load_average: { before: loadBefore, per_round: loadPerRound, after: loadAfter,
+      quiet, note: quiet ? 'machine quiet (1-minute load average below 0.5 throughout)'
+        : 'machine shared with other work during the run: figures are noisy' },
+    rounds: ROUNDS,
+    trees: {
+      [REL_61]: { files: tree61.length, bytes: sizeOf(tree61), relocations: 5671370 },
+      [REL_612]: { files: tree612.length, bytes: sizeOf(tree612) },
+      amdgpu: { file: amdgpu, bytes: fs.statSync(amdgpu).size },
+    },
+    figures, editor: lsp, ratios, targets,
+  };
+  fs.writeFileSync(path.join(REPO, 'bench', 'results.json'),
+    JSON.stringify(results, null, 2) + '\n');
+
+  const fmt = (k: string) => {
+    const f = figures[k] as { median_s: number; min_s: number; max_s: number; peak_rss_mb?: number;
+      all_ok: boolean };
+    const rss = f.peak_rss_mb ? `  peak RSS ${f.peak_rss_mb.toFixed(0)} MB` : '';
+    return `${f.median_s.toFixed(3)} s  (${f.min_s.toFixed(3)}-${f.max_s.toFixed(3)})${rss}` +
+      (f.all_ok ? '' : '  SOME RUNS FAILED');
+  };
+  const out: string[] = [];
+  out.push(`${results.machine.model}, ${results.machine.cpus} CPUs, node ${process.version}; ` +
+    `${ROUNDS} rounds, median (min-max); load average ${loadBefore[0].toFixed(2)} before, ` +
+    `max ${Math.max(...loadPerRound).toFixed(2)} during${quiet ? '' : ' (NOISY)'}`);
+  for (const key of Object.keys(measurements)) {
+    out.push(`${measurements[key].what.padEnd(46)} ${fmt(key)}`);
+  }
+  const ms = (e?: { median_ms: number; min_ms: number; max_ms: number }) => e
+    ? `${e.median_ms.toFixed(0)} ms  (${e.min_ms.toFixed(0)}-${e.max_ms.toFixed(0)})`
+    : `not available: ${lsp.unavailable}`;
+  out.push(`${'editor: settled -> diagnostics, 35 KB module'.padEnd(46)} ${ms(lsp.typical)}`);
+  out.push(`${'editor: settled -> diagnostics, amdgpu.ko'.padEnd(46)} ${ms(lsp.amdgpu)}`);
+  out.push('');
+  for (const [k, t] of Object.entries(targets)) {
+    const v = typeof t.value === 'number' ? t.value.toFixed(2) : 'n/a';
+    const verdict = t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met';
+    out.push(`${k.padEnd(24)} ${v.padStart(8)}   target ${t.target}: ${verdict}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}

@@ -1,6 +1,6 @@
-// `kmodsim check` over many files: worker threads, one per core, each given the profile once
-// (structured-cloned at start) and then batches of file names. Results come back as small
-// summaries and are handed out in file order. Few files, or one core, run in this thread.
+// `kmodsim check` over many files: this thread and worker threads, one thread per core in all.
+// Each worker gets the profile once, then batches of file names; results come back as small
+// summaries and are handed out in file order. Few files, or one core, run in this thread alone.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -78,12 +78,18 @@ function workerScript(): { file: string; execArgv?: string[] } {
   return { file: path.join(__dirname, 'check-worker.ts'), execArgv: ['--import', 'tsx'] };
 }
 
+// Worker threads' young generation: the loads allocate little that lives, and the default
+// (tens of MB per thread) is most of a worker's resident memory.
+const WORKER_YOUNG_GENERATION_MB = 8;
+
+// `jobs` threads in all: this one checks batches too, between handling the workers' replies,
+// so two cores cost one worker (one copy of the profile, one heap) and not two.
 export async function checkFiles(profile: KernelProfile, files: string[], opts: PoolOptions,
   each: (s: CheckSummary) => void): Promise<void> {
   const jobs = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism(),
     Math.ceil(files.length / BATCH)));
+  const reader = new FileReader();
   if (jobs === 1) {
-    const reader = new FileReader();
     for (const f of files) each(checkFile(profile, reader, f, opts));
     return;
   }
@@ -94,47 +100,66 @@ export async function checkFiles(profile: KernelProfile, files: string[], opts: 
   const script = workerScript();
   const setup: WorkerSetup = { profileJson: profileToJson(profile), source: profile.source,
     modulesDir: profile.modulesDir, opts };
-  const workers = Array.from({ length: jobs }, () => new Worker(script.file,
-    { workerData: setup, execArgv: script.execArgv }));
+  const workers = Array.from({ length: jobs - 1 }, () => new Worker(script.file, {
+    workerData: setup, execArgv: script.execArgv,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  }));
+  const take = (): WorkerJob | undefined => {
+    if (next >= files.length) return undefined;
+    const job = { first: next, files: files.slice(next, next + BATCH) };
+    next += job.files.length;
+    return job;
+  };
 
   await new Promise<void>((resolve, reject) => {
-    let running = workers.length;
+    let failed = false;
+    const fail = (e: Error) => {
+      failed = true;
+      reject(e);
+    };
+    const store = (first: number, summaries: CheckSummary[]) => {
+      summaries.forEach((s, i) => { done[first + i] = s; });
+      while (emitted < files.length && done[emitted]) {
+        each(done[emitted]!);
+        done[emitted++] = undefined;
+      }
+      if (emitted === files.length) resolve();
+    };
     const inFlight = new Map<Worker, number>();
     const give = (w: Worker) => {
-      if (next >= files.length) {
+      const job = take();
+      if (!job) {
         if (!inFlight.get(w)) void w.terminate();
         return;
       }
-      const job: WorkerJob = { first: next, files: files.slice(next, next + BATCH) };
-      next += job.files.length;
       inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
       w.postMessage(job);
     };
     for (const w of workers) {
       w.on('message', (reply: WorkerReply) => {
-        if (reply.error) {
-          reject(new Error(reply.error));
-          return;
-        }
+        if (reply.error) return fail(new Error(reply.error));
         inFlight.set(w, inFlight.get(w)! - 1);
-        reply.summaries.forEach((s, i) => { done[reply.first + i] = s; });
-        while (emitted < files.length && done[emitted]) {
-          each(done[emitted]!);
-          done[emitted++] = undefined;
-        }
+        store(reply.first, reply.summaries);
         give(w);
       });
-      w.on('error', reject);
+      w.on('error', fail);
       w.on('exit', () => {
-        if (--running === 0) {
-          if (emitted === files.length) resolve();
-          else reject(new Error(`workers stopped after ${emitted} of ${files.length} files`));
-        }
+        if (inFlight.get(w) && !failed) fail(new Error(`a check worker stopped with files ` +
+          'still to check'));
       });
       // Two batches in flight, so a worker never waits for the next one.
       give(w);
       give(w);
     }
+    // This thread's share: one batch per turn of the event loop.
+    const turn = () => {
+      if (failed) return;
+      const job = take();
+      if (!job) return;
+      store(job.first, job.files.map((f) => checkFile(profile, reader, f, opts)));
+      setImmediate(turn);
+    };
+    setImmediate(turn);
   }).finally(() => {
     for (const w of workers) void w.terminate();
   });

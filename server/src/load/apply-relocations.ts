@@ -52,7 +52,7 @@ export function applyRelocations(ctx: LoadContext, layout: Layout, values: Symbo
       return { err: ENOEXEC, stats };
     }
 
-    const image = stats.images.get(info) ?? sectionImage(ctx, info);
+    const image = stats.images.get(info) ?? sectionImage(ctx, info, !keepImages);
     const outcome = applyRelocateAdd({
       data, start: s.offset, count: Math.floor(s.size / 24), symbolLow: values.low,
       symbolHigh: values.high, moduleName: ctx.structModuleName, series: ctx.profile.series,

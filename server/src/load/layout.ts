@@ -85,10 +85,29 @@ export function layoutSections(ctx: LoadContext, slot: number): Layout | number 
   return { addressLow, placed, coreSize: core, initSize: init };
 }
 
+// One buffer per thread for section images that are needed only while their relocations are
+// applied: a tree of modules then costs no allocation per section.
+let scratch = new Uint8Array(1 << 20);
+const SCRATCH_MAX = 64 << 20;
+
 // The bytes of a placed section as move_module() copies them: contents for PROGBITS, zeros for
-// NOBITS. Made only for sections that relocations write to.
-export function sectionImage(ctx: LoadContext, index: number): Uint8Array {
+// NOBITS. Made only for sections that relocations write to. A `transient` image lives in the
+// thread's scratch buffer and is valid until the next transient image is made.
+export function sectionImage(ctx: LoadContext, index: number, transient = false): Uint8Array {
   const s = ctx.elf!.sections[index];
-  if (s.type === SHT_NOBITS) return new Uint8Array(s.size);
-  return ctx.elf!.bytes.slice(s.offset, s.offset + s.size);
+  if (!transient) {
+    if (s.type === SHT_NOBITS) return new Uint8Array(s.size);
+    return ctx.elf!.bytes.slice(s.offset, s.offset + s.size);
+  }
+  // The contents as slice() would copy them: cut short where the file ends.
+  const contents = s.type === SHT_NOBITS ? undefined
+    : ctx.elf!.bytes.subarray(s.offset, s.offset + s.size);
+  const size = contents ? contents.length : s.size;
+  // A huge section (a large .bss) gets its own buffer rather than keeping the scratch big.
+  if (size > SCRATCH_MAX) return contents ? contents.slice() : new Uint8Array(size);
+  if (size > scratch.length) scratch = new Uint8Array(size);
+  const image = scratch.subarray(0, size);
+  if (contents) image.set(contents);
+  else image.fill(0);
+  return image;
 }
