@@ -120,6 +120,7 @@ function readArray(elf: ElfFile, relocated: RelocatedView, arg: Pointer | undefi
   param.type = elemOps && STANDARD[elemOps] ? STANDARD[elemOps] : 'custom';
   if (param.type === 'custom' && elemOps) param.opsSymbol = elemOps;
   const num = relocated.pointerAt(arg.section, arg.offset + 8);
+  param.arrayHasCount = !!num;
   if (num && relocated.bytesAt(num, 4)) param.arrayCount = elf.view.u32(placeOffset(elf, num));
   const elem = relocated.pointerAt(arg.section, arg.offset + 24);
   if (!elem || elem.kind !== 'place' || param.type === 'custom') return;

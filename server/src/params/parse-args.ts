@@ -151,7 +151,7 @@ function parseOne(buf: ArgBuffer, paramOffset: number, valOffset: number | null,
   } else {
     const ctx: SetContext = { lines: state.result.lines, notes: state.result.notes };
     outcome = spec.arrayMax !== undefined && valOffset !== null
-      ? paramArraySet(spec, buf, valOffset, ctx)
+      ? paramArraySet(spec, buf, valOffset, ctx, state.result.values.get(spec.name))
       : paramSetScalar(spec, spec.name, val, state.result.values.get(spec.name), ctx);
   }
 

@@ -156,7 +156,7 @@ function setCustom(spec: KernelParamSpec, val: CString | null, ctx: SetContext):
 // a NUL into the argument buffer, so the caller's error line later shows only the first
 // element. Elements already set before an error stay set, as in the kernel.
 export function paramArraySet(spec: KernelParamSpec, buf: ArgBuffer, valOffset: number,
-                              ctx: SetContext): SetOutcome {
+                              ctx: SetContext, current?: string): SetOutcome {
   const max = spec.arrayMax ?? 0;
   const elements: string[] = [];
   let offset = valOffset;
@@ -179,7 +179,11 @@ export function paramArraySet(spec: KernelParamSpec, buf: ArgBuffer, valOffset: 
     offset = end + 1;
   } while (separator === 0x2c);
 
-  // param_array_get() shows *num elements; this assumes the module passed a count pointer, as
-  // the elements beyond it are otherwise shown from the variable's initial bytes.
+  // param_array_get() shows *num elements, or all max of them when there is no count variable:
+  // then the ones not given keep what they held (`current`, the value sysfs showed before).
+  if (spec.arrayHasCount === false && current !== undefined) {
+    return { errno: 0, value: [...elements, ...current.split(',').slice(elements.length)]
+      .join(',') };
+  }
   return { errno: 0, value: elements.join(',') };
 }

@@ -16,6 +16,9 @@ export interface KernelParamSpec {
   type: ParamType;
   // Set for module_param_array: kparam_array.max.
   arrayMax?: number;
+  // False for module_param_array(..., NULL, ...): with no count variable sysfs shows all max
+  // elements, those not given keeping their earlier values.
+  arrayHasCount?: boolean;
   // Set for module_param_string: kparam_string.maxlen, the buffer size including the NUL.
   stringMaxLen?: number;
   perm: number;
