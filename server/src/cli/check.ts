@@ -10,7 +10,7 @@ import { SimulatedKernel, type SyscallResult } from '../load/kernel.js';
 import type { LoadedExport } from '../load/state.js';
 import { decompressModule, detectCompression } from '../module/decompress.js';
 import { ModuleImage } from '../module/image.js';
-import { readModuleSignature } from '../module/signature.js';
+import { signedElfLength } from '../module/signature.js';
 import { insmod, type InsmodOptions } from './insmod.js';
 
 const MODULE_FILE = /\.ko(\.(xz|gz|zst))?$/;
@@ -83,8 +83,7 @@ export function assumeDependencies(kernel: SimulatedKernel, bytes: Uint8Array) {
 function putDependencies(kernel: SimulatedKernel, elfBytes: Uint8Array): ElfFile | undefined {
   const profile = kernel.profile;
   const providers = providersOf(profile);
-  const sig = readModuleSignature(elfBytes);
-  const bare = sig.present ? elfBytes.subarray(0, sig.elfLength) : elfBytes;
+  const bare = elfBytes.subarray(0, signedElfLength(elfBytes));
   // e_ident[EI_CLASS] and e_ident[EI_DATA]: read natively, the file is what the kernel reads.
   const native = bare.length > 6 && bare[4] === ELFCLASS64 && bare[5] === ELFDATA2LSB;
   let image: ModuleImage;

@@ -118,6 +118,18 @@ export function readModuleSignature(bytes: Uint8Array): ModuleSignature {
   return { ...base, elfLength, pkcs7: parsed.detail.summary };
 }
 
+/**
+ * The length of the ELF image in front of an appended signature, as readModuleSignature gives
+ * it, without decoding the PKCS#7 message: the whole file when there is no signature.
+ */
+export function signedElfLength(bytes: Uint8Array): number {
+  if (!hasMarker(bytes)) return bytes.length;
+  const modlen = bytes.length - MARKER_LEN;
+  if (modlen < INFO_LEN) return 0;
+  const { sigLen } = readInfo(bytes, modlen - INFO_LEN);
+  return sigLen > modlen - INFO_LEN ? 0 : modlen - INFO_LEN - sigLen;
+}
+
 /** Names of the OIDs a module signature uses; shared with kernel/vmlinux-certs.ts. */
 export const OID_NAMES: Record<string, string> = {
   '1.2.840.113549.1.7.1': 'data',
@@ -555,13 +567,21 @@ function normSerial(hex: string): string {
   return normHex(hex).replace(/^(00)+/, '');
 }
 
+// Normalised hex of the identities, made once per trusted key (see identityOf).
+const normalised = new WeakMap<Identity, { skid?: string; serial?: string }>();
+
 function sameSigner(id: Identity, signer: Pkcs7Summary): boolean {
-  if (signer.subjectKeyIdHex !== undefined) {
-    return id.subjectKeyIdHex !== undefined &&
-      normHex(id.subjectKeyIdHex) === normHex(signer.subjectKeyIdHex);
+  let n = normalised.get(id);
+  if (!n) {
+    n = { skid: id.subjectKeyIdHex === undefined ? undefined : normHex(id.subjectKeyIdHex),
+      serial: id.serialHex === undefined ? undefined : normSerial(id.serialHex) };
+    normalised.set(id, n);
   }
-  return id.issuer !== undefined && id.serialHex !== undefined &&
-    id.issuer === signer.signerIssuer && normSerial(id.serialHex) === normSerial(signer.serialHex);
+  if (signer.subjectKeyIdHex !== undefined) {
+    return n.skid !== undefined && n.skid === normHex(signer.subjectKeyIdHex);
+  }
+  return id.issuer !== undefined && n.serial !== undefined &&
+    id.issuer === signer.signerIssuer && n.serial === normSerial(signer.serialHex);
 }
 
 function toDer(input: Uint8Array | string, label: string): Uint8Array {
