@@ -50,3 +50,16 @@ test('a NOBITS __ksymtab of 2^50 bytes passes the kernel checks and the load end
   assert.equal(r.ret, 0, JSON.stringify(r.lines));
   assert.deepEqual(ModuleImage.open(bytes).exports.filter((e) => e.section === '__ksymtab'), []);
 });
+
+// Found by the fuzzer: after the failed load, naming the module read struct module through
+// the same malformed relocations, and the ElfFormatError left finit_module() itself.
+test('a this_module relocation table of 101 bytes: finit_module answers, naming the table',
+  () => {
+    const bytes = read('load-this-module-rela-size-101.ko');
+    const r = SimulatedKernel.boot(profileOf(REL_61)).finitModule(bytes, '', 0);
+    assert.equal(r.errnoName, 'ENOEXEC');
+    assert.equal(r.moduleName, 'hello');
+    assert.deepEqual(r.findings.map((f) => f.message), ['cannot decode the module: section 30 ' +
+      '(.rela.gnu.linkonce.this_module), offset 0x1ec0: size 101 is not a multiple of the ' +
+      'entry size 24']);
+  });

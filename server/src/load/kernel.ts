@@ -2,6 +2,7 @@
 // Its entry points mirror init_module(2), finit_module(2) and delete_module(2) and return
 // what they would: the return value, errno, the kernel lines printed and the taint after.
 
+import { ElfFormatError } from '../elf/errors.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import { kernelDecompress } from '../module/decompress.js';
 import {
@@ -35,6 +36,17 @@ export interface SyscallResult {
   moduleName?: string;
   relocationsApplied: number;
   outcome?: ReturnType<typeof loadModule>;
+}
+
+// struct module's name is read through this_module's relocations, which may be the very part
+// that is malformed: after a failed load the name from .modinfo must do.
+function moduleNameOf(ctx: LoadContext): string | undefined {
+  try {
+    return ctx.structModuleName || ctx.name;
+  } catch (e) {
+    if (!(e instanceof ElfFormatError)) throw e;
+    return ctx.name;
+  }
 }
 
 export class SimulatedKernel {
@@ -143,7 +155,7 @@ export class SimulatedKernel {
     r.steps = ctx.steps;
     r.findings = ctx.findings;
     r.unknowns = ctx.unknowns;
-    r.moduleName = ctx.structModuleName || ctx.name;
+    r.moduleName = moduleNameOf(ctx);
     r.relocationsApplied = outcome.relocationsApplied;
     r.outcome = outcome;
     if (!outcome.err && mod) {
