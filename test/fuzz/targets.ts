@@ -9,6 +9,7 @@
 
 import { ElfFormatError, ElfFile, tryOpen } from '../../server/src/elf/index.js';
 import type { KernelProfile } from '../../server/src/kernel/profile.js';
+import { checkBytes } from '../../server/src/cli/check.js';
 import { insmod } from '../../server/src/cli/insmod.js';
 import { LoadContext, MODULE_INIT_COMPRESSED_FILE } from '../../server/src/load/context.js';
 import { ENOEXEC } from '../../server/src/load/errno.js';
@@ -21,6 +22,8 @@ import {
 import { ModuleImage } from '../../server/src/module/image.js';
 import { modinfoSignatureFields, readModuleSignature } from '../../server/src/module/signature.js';
 import { parseArgs, type KernelParamSpec } from '../../server/src/params/index.js';
+import { formatModinfo, formatParamDefaults } from '../../server/src/report/modinfo.js';
+import { formatInsmod, formatSteps, resultJson } from '../../server/src/report/text.js';
 
 export class Violation extends Error {
   constructor(what: string) {
@@ -132,6 +135,9 @@ export function decodeModule(data: Uint8Array) {
   attempt(() => void image.exports);
   attempt(() => void image.params);
   attempt(() => void image.name);
+  // What `kmodsim modinfo` prints (it reports an ElfFormatError as the file's error).
+  attempt(() => void formatModinfo('fuzz.ko', data));
+  attempt(() => void formatParamDefaults(image));
 }
 
 export function checkDecompress(data: Uint8Array) {
@@ -168,6 +174,13 @@ export function checkLoad(profile: KernelProfile, data: Uint8Array, params: stri
     checkResult(insmod(SimulatedKernel.boot(profile), data, params,
       { forceVermagic: true, forceModversion: true }));
   }
+
+  // `kmodsim check`: the tree modules it needs put in place first, then the report.
+  const checked = checkBytes(profile, data, { params });
+  checkResult(checked);
+  formatInsmod('fuzz.ko', checked);
+  formatSteps(checked);
+  JSON.stringify(resultJson('fuzz.ko', checked));
 }
 
 function checkResult(r: ReturnType<SimulatedKernel['finitModule']>) {
