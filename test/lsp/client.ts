@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
@@ -33,6 +34,8 @@ type Waiter = { check: () => boolean; resolve: () => void };
 
 export class LspClient {
   readonly diagnostics = new Map<string, Diagnostic[]>();
+  // Every publishDiagnostics with the time it arrived (performance.now()).
+  readonly published: { uri: string; at: number }[] = [];
   readonly notifications: { method: string; params: unknown }[] = [];
   readonly logs: string[] = [];
   private waiters: Waiter[] = [];
@@ -53,6 +56,7 @@ export class LspClient {
     connection.onNotification('textDocument/publishDiagnostics',
       (p: { uri: string; diagnostics: Diagnostic[] }) => {
         client.diagnostics.set(p.uri, p.diagnostics);
+        client.published.push({ uri: p.uri, at: performance.now() });
         client.wake();
       });
     connection.onNotification('window/logMessage', (p: { message: string }) => {

@@ -25,6 +25,8 @@ import { renderReport, renderUnreadable, type Rendered } from './report.js';
 import { bootArgsOf, simulationKey, type EffectiveSettings } from './settings.js';
 import { readFacts, simulateLoad, type ModuleFacts } from './simulate.js';
 
+const RECHECK_MS = 500;
+
 export interface ModuleEntry {
   file: string;
   identity?: string;
@@ -54,6 +56,7 @@ export class Workspace {
   private queue = new Set<string>();
   private draining = false;
   private timers = new Map<string, NodeJS.Timeout>();
+  private rechecks = new Set<NodeJS.Timeout>();
   private watcher?: FSWatcher;
   private treeFacts = new Map<string, { identity?: string; facts: ModuleFacts }>();
   private sourceDiags = new Map<string, Map<string, Diagnostic[]>>();
@@ -119,6 +122,9 @@ export class Workspace {
     if (!roots.length) return;
     const watcher = watch(roots, {
       ignoreInitial: true,
+      // Our own debounce and identity check merge the steps of a rewrite; chokidar's merging
+      // of an unlink and a re-add would hide a rename over the file made soon after another.
+      atomic: false,
       ignored: (p, stats) => {
         const base = path.basename(p);
         if (stats?.isDirectory()) return skippedDir(base);
@@ -134,6 +140,7 @@ export class Workspace {
 
   async close() {
     for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.rechecks) clearTimeout(t);
     await this.watcher?.close();
   }
 
@@ -168,6 +175,15 @@ export class Workspace {
     }
     if (!this.modules.has(file)) this.modules.set(file, { file, sources: [] });
     this.enqueue(file, performance.now());
+    // A watcher can miss a rewrite that comes within a few milliseconds of the previous one
+    // (chokidar re-attaches to the new inode after an event); one look a little later
+    // catches it.
+    const again = setTimeout(() => {
+      this.rechecks.delete(again);
+      const e = this.modules.get(file);
+      if (e && identityOf(file) !== e.identity && !this.timers.has(file)) this.fileEvent(file);
+    }, RECHECK_MS);
+    this.rechecks.add(again);
   }
 
   private forget(file: string) {
@@ -246,6 +262,7 @@ export class Workspace {
     const changed = this.refreshFacts(e);
     if (!changed && e.key === this.key && e.rendered) {
       e.settledAt = undefined;
+      this.log.debug(`${file}: same identity and settings, result kept`);
       return;
     }
     const t0 = performance.now();
