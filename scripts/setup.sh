@@ -14,6 +14,8 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # kmod: modinfo/depmod for parity tests; libssl3: kbuild's sign-file;
 # libelf1/libdw1: the extracted pahole and objtool.
 NEED=(gcc-12 make libelf1 libdw1 libssl3 kmod binutils xz-utils zstd gzip bc ca-certificates)
+# neovim: the language server in another LSP client (test/lsp/neovim.test.ts).
+NEED+=(neovim)
 MISSING=()
 for p in "${NEED[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")
