@@ -53,6 +53,9 @@ function openModprobeText(file: string): string | undefined {
 }
 
 const workspace = new Workspace(connection, log, openModprobeText);
+workspace.onModulesChanged = () => {
+  for (const d of documents.all()) publishDocument(d);
+};
 
 function settingsNow(raw = rawSettings): EffectiveSettings {
   return effectiveSettings(raw, workspace.folders, trusted);

@@ -62,6 +62,8 @@ export class Workspace {
   private sourceDiags = new Map<string, Map<string, Diagnostic[]>>();
   private confDiagsPublished = new Set<string>();
   private drained: (() => void)[] = [];
+  // Called when the set of known modules or their facts changed, for the open documents.
+  onModulesChanged: () => void = () => undefined;
 
   constructor(private readonly connection: Connection, private readonly log: Log,
     private readonly openText: OpenText) {}
@@ -101,6 +103,7 @@ export class Workspace {
     this.log.info(`found ${found.modules.length} module(s) and ${found.confs.length} ` +
       `modprobe file(s) in ${(performance.now() - t0).toFixed(0)} ms`);
     this.publishConfs();
+    this.onModulesChanged();
     for (const m of found.modules) this.enqueue(m, performance.now());
     if (!this.queue.size) this.finishScan();
   }
@@ -225,6 +228,7 @@ export class Workspace {
         }
       }
       this.publishConfs();
+      this.onModulesChanged();
     } finally {
       this.draining = false;
       if (this.scanning) this.finishScan();
