@@ -5,6 +5,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ElfFile } from '../elf/index.js';
+import { btfBaseOf } from '../module/btf.js';
 import { ModuleImage } from '../module/image.js';
 import { decompressModule, detectCompression } from '../module/decompress.js';
 import { readModuleSignature } from '../module/signature.js';
@@ -12,7 +14,7 @@ import { isEnabled, parseKernelConfig, type KernelConfig as DotConfig } from './
 import type { KernelConfig, KernelExport, KernelProfile, TrustedSigner } from './profile.js';
 import { seriesOf } from './profile.js';
 import { parseSymvers } from './symvers.js';
-import { trustedSignersFromImage } from './vmlinux-certs.js';
+import { extractVmlinux, findCertificates, type KernelCertificate } from './vmlinux-certs.js';
 
 export class CaptureError extends Error {
   constructor(readonly what: string, readonly file?: string) {
@@ -130,6 +132,29 @@ function guessVmlinuz(modulesDir: string | undefined, release: string): string |
   return fs.existsSync(file) ? file : undefined;
 }
 
+// The ELF vmlinux inside a vmlinuz, or undefined when it cannot be read or unpacked (the
+// profile then trusts signers by identity and has no BTF to check modules against).
+function readVmlinux(vmlinuz: string): Uint8Array | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(vmlinuz);
+  } catch {
+    return undefined;
+  }
+  const r = extractVmlinux(bytes);
+  return r.ok ? r.vmlinux : undefined;
+}
+
+function vmlinuxBtfOf(vmlinux: Uint8Array): KernelProfile['vmlinuxBtf'] {
+  try {
+    const elf = ElfFile.open(vmlinux);
+    const s = elf.section('.BTF');
+    return s ? btfBaseOf(elf.sectionData(s)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // A headers dir is given as is; for /lib/modules/<release> it is build/, or, when that absolute
 // link does not resolve (a tree unpacked under another root), the headers beside the tree.
 function headersDirOf(dir: string): string {
@@ -185,9 +210,15 @@ export function captureProfile(dir: string, opts: CaptureOptions = {}): KernelPr
     builtin = builtinWithSysfs(modulesDir);
   }
   const vmlinuz = opts.vmlinuz ?? guessVmlinuz(modulesDir, release);
+  let vmlinuxBtf: KernelProfile['vmlinuxBtf'];
   if (vmlinuz) {
-    const certs = trustedSignersFromImage(vmlinuz);
-    if (certs.ok) {
+    const image = readVmlinux(vmlinuz);
+    const certs: { ok: boolean; certificates?: KernelCertificate[] } =
+      image ? findCertificates(image) : { ok: false };
+    if (image && isEnabled(dotconfig, 'DEBUG_INFO_BTF_MODULES')) {
+      vmlinuxBtf = vmlinuxBtfOf(image);
+    }
+    if (certs.ok && certs.certificates) {
       // The certificates replace identity-only trust: with the key, a signature over changed
       // bytes is told apart from a good one.
       trustedSigners.length = 0;
@@ -225,6 +256,7 @@ export function captureProfile(dir: string, opts: CaptureOptions = {}): KernelPr
     exports,
     builtin,
     trustedSigners,
+    ...(vmlinuxBtf ? { vmlinuxBtf } : {}),
     spectreV2Mitigated: true,
     source: sources.join(', '),
     modulesDir,

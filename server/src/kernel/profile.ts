@@ -42,8 +42,8 @@ export interface KernelRules {
   // Debian's module-disable-matching-missing-version-crc.patch: a symbol missing from
   // __versions is refused instead of accepted with a warning.
   missingCrcFatal: boolean;
-  // 6.12.107 still said "Only one ..." for a repeated this_module section; 6.12.118 says
-  // "Exactly one ..." for both a missing and a repeated one.
+  // 6.12.107 still has the single elf_validity_check(), which says "Only one ..." for any
+  // this_module count but one; 6.12.118 has the elf_validity_cache_*() split ("Exactly one").
   thisModuleCountMessage: 'only-one' | 'exactly-one';
 }
 
@@ -65,6 +65,9 @@ export interface KernelProfile {
   // Whether spectre_v2 mitigation is on (decides the retpoline warning); true on the CPUs
   // the oracle ran on.
   spectreV2Mitigated: boolean;
+  // The vmlinux BTF that module BTF is checked against (CONFIG_DEBUG_INFO_BTF_MODULES), when
+  // the profile was captured with the kernel image.
+  vmlinuxBtf?: { types: number; stringsLength: number };
   // Where the profile came from, for reports.
   source: string;
   // The kernel's own module tree, when known: used to load dependencies first.

@@ -4,6 +4,7 @@
 
 import { parseArgs } from '../params/index.js';
 import { applyRelocations } from './apply-relocations.js';
+import { btfModuleNotify } from './btf.js';
 import { checkModinfo } from './check-modinfo.js';
 import { MODULE_INIT_IGNORE_MODVERSIONS, type LoadContext } from './context.js';
 import { elfValidityCacheCopy612, elfValidityCheck61 } from './elf-validity.js';
@@ -136,8 +137,8 @@ function fromSymbolsOn(ctx: LoadContext, layout: Layout, opts: LoadOptions): Loa
     return out;
   }
   ctx.module!.state = 'coming';
-  out.err = verifyExportedSymbols(ctx) || parseModuleArgs(ctx) || modSysfsSetup(ctx)
-    || doInitModule(ctx, opts.initReturn);
+  out.err = verifyExportedSymbols(ctx) || btfModuleNotify(ctx) || parseModuleArgs(ctx)
+    || modSysfsSetup(ctx) || doInitModule(ctx, opts.initReturn);
   return out;
 }
 

@@ -1,0 +1,96 @@
+// BTF, as far as a load needs it: the header of a .BTF section and a walk over its types
+// (include/uapi/linux/btf.h). A module's .BTF is split BTF on top of the kernel's: its type ids
+// continue after the vmlinux ones and its string offsets after the vmlinux string section.
+
+export const BTF_MAGIC = 0xeb9f;
+const BTF_MAX_NAME_OFFSET = 0xffffff;
+
+export interface BtfHeader {
+  typeOff: number;
+  typeLen: number;
+  strOff: number;
+  strLen: number;
+  hdrLen: number;
+}
+
+// The name offsets one type record carries: its own, then its members' (struct, union, enum,
+// enum64), which the kernel's meta check looks at in that order.
+export interface BtfTypeNames {
+  kind: number;
+  name: number;
+  members: number[];
+}
+
+export class BtfFormatError extends Error {}
+
+export function readBtfHeader(data: Uint8Array): BtfHeader {
+  if (data.length < 24) {
+    throw new BtfFormatError(`.BTF is ${data.length} bytes, shorter than its header`);
+  }
+  const v = new DataView(data.buffer, data.byteOffset, data.length);
+  if (v.getUint16(0, true) !== BTF_MAGIC) {
+    throw new BtfFormatError(`.BTF magic is 0x${v.getUint16(0, true).toString(16)}, not 0xeb9f`);
+  }
+  const h = { hdrLen: v.getUint32(4, true), typeOff: v.getUint32(8, true),
+    typeLen: v.getUint32(12, true), strOff: v.getUint32(16, true), strLen: v.getUint32(20, true) };
+  if (h.hdrLen + h.typeOff + h.typeLen > data.length
+    || h.hdrLen + h.strOff + h.strLen > data.length) {
+    throw new BtfFormatError('.BTF type or string section runs past the section');
+  }
+  return h;
+}
+
+// Bytes that follow the 12-byte struct btf_type for each kind, and which of them are names.
+function tail(kind: number, vlen: number): { size: number; memberSize: number; nameAt: number } {
+  switch (kind) {
+    case 1: case 14: case 17: return { size: 4, memberSize: 0, nameAt: -1 }; // int, var, tag
+    case 3: return { size: 12, memberSize: 0, nameAt: -1 }; // array
+    case 4: case 5: return { size: vlen * 12, memberSize: 12, nameAt: 0 }; // struct, union
+    case 6: return { size: vlen * 8, memberSize: 8, nameAt: 0 }; // enum
+    case 19: return { size: vlen * 12, memberSize: 12, nameAt: 0 }; // enum64
+    case 13: return { size: vlen * 8, memberSize: 0, nameAt: -1 }; // func_proto
+    case 15: return { size: vlen * 12, memberSize: 0, nameAt: -1 }; // datasec
+    default: return { size: 0, memberSize: 0, nameAt: -1 };
+  }
+}
+
+export function btfTypes(data: Uint8Array, h: BtfHeader = readBtfHeader(data)): BtfTypeNames[] {
+  const v = new DataView(data.buffer, data.byteOffset, data.length);
+  const out: BtfTypeNames[] = [];
+  let at = h.hdrLen + h.typeOff;
+  const end = at + h.typeLen;
+  while (at + 12 <= end) {
+    const info = v.getUint32(at + 4, true);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    const t = tail(kind, vlen);
+    const members: number[] = [];
+    if (t.nameAt >= 0) {
+      for (let i = 0; i < vlen && at + 12 + i * t.memberSize + 4 <= end; i++) {
+        members.push(v.getUint32(at + 12 + i * t.memberSize + t.nameAt, true));
+      }
+    }
+    out.push({ kind, name: v.getUint32(at, true), members });
+    at += 12 + t.size;
+  }
+  return out;
+}
+
+// What split BTF needs from the base: how many types it has and how long its strings are.
+export interface BtfBase {
+  types: number;
+  stringsLength: number;
+}
+
+export function btfBaseOf(data: Uint8Array): BtfBase {
+  const h = readBtfHeader(data);
+  return { types: btfTypes(data, h).length, stringsLength: h.strLen };
+}
+
+// btf_name_offset_valid() for split BTF: below the base's string length the name is the base's,
+// past it the module's own strings must hold it.
+export function nameOffsetValid(offset: number, base: BtfBase, ownStrings: number): boolean {
+  if (offset > BTF_MAX_NAME_OFFSET) return false;
+  if (offset < base.stringsLength) return true;
+  return offset - base.stringsLength < ownStrings;
+}
