@@ -6,24 +6,12 @@ import type { CaseRecord } from '../../server/src/cli/cases.js';
 import { captureProfile } from '../../server/src/kernel/capture.js';
 import type { KernelProfile } from '../../server/src/kernel/profile.js';
 import { UNKNOWN_PARAMETER_VALUE } from '../../server/src/load/state.js';
-import { trustedSignersFromImage, vmlinuzPath } from '../../server/src/kernel/vmlinux-certs.js';
-import { headersDirOf, modulesDirOf, ROOT } from './oracle-cases.js';
+import { headersDirOf, modulesDirOf } from './oracle-cases.js';
 
-// The profile of a fetched release, trusting the certificates built into its vmlinuz (so a
-// tampered signature is seen as one, not just a known signer).
+// The profile of a fetched release; capture finds its vmlinuz beside the module tree, for the
+// signing certificates (so a tampered signature is seen as one) and the vmlinux BTF.
 export function debianProfile(release: string): KernelProfile {
-  const profile = captureProfile(headersDirOf(release), { modulesDir: modulesDirOf(release) });
-  const certs = trustedSignersFromImage(vmlinuzPath(ROOT, release));
-  if (!certs.ok) return profile;
-  for (const c of certs.certificates) {
-    const signer = profile.trustedSigners.find((s) => s.serialHex === c.serialHex);
-    if (signer) signer.certificatePem = c.pem;
-    else {
-      profile.trustedSigners.push({ issuer: c.issuer, serialHex: c.serialHex,
-        subjectKeyIdHex: c.subjectKeyIdHex, certificatePem: c.pem });
-    }
-  }
-  return profile;
+  return captureProfile(headersDirOf(release), { modulesDir: modulesDirOf(release) });
 }
 
 // %p prints a per-boot hashed pointer, and module addresses differ per boot: both are 16 hex

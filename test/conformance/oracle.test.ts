@@ -152,7 +152,8 @@ function replay(series: string, runs: string[], profile: KernelProfile, inputs: 
   }
 
   const agree = outcomes.filter((o) => o.verdict === 'agree').length;
-  const report: string[] = [`conformance: ${agree}/${outcomes.length} cases agree (${series})`];
+  const report: string[] = [
+    `shared oracle ground truth: ${agree}/${outcomes.length} cases agree (${series})`];
   for (const o of outcomes.filter((x) => x.verdict === 'disagree')) {
     report.push(`  DISAGREE ${o.run}/${o.id}${o.note ? ` [${o.note}]` : ''}`);
     for (const d of o.diffs) report.push(`    ${d}`);
