@@ -12,8 +12,10 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf '[setup] %s\n' "$*" >&2; }
 
 # kmod: modinfo/depmod for parity tests; libssl3: kbuild's sign-file;
-# libelf1/libdw1: the extracted pahole and objtool.
-NEED=(gcc-12 make libelf1 libdw1 libssl3 kmod binutils xz-utils zstd gzip bc ca-certificates)
+# libelf1/libdw1: the extracted pahole and objtool; openssl: the conformance matrix signs a
+# module with its test-only foreign key.
+NEED=(gcc-12 make libelf1 libdw1 libssl3 kmod binutils xz-utils zstd gzip bc ca-certificates
+  openssl)
 # neovim: the language server in another LSP client (test/lsp/neovim.test.ts).
 NEED+=(neovim)
 MISSING=()
