@@ -37,6 +37,17 @@ test('a zstd frame header declaring 2 GB is refused without allocating it', () =
     'limit of 1073741824 bytes');
 });
 
+// Found by the fuzzer: 98 bytes whose frame declares a 50 MB content size but a 704 MiB
+// window; fzstd's streaming decoder allocates the window, so RSS grew by 700 MB.
+test('a zstd frame whose window is beyond the limit is refused, whatever its content size',
+  () => {
+    const r = decompressModule(read('decompress-zstd-window-704m.zst'), 'zstd',
+      { maxOutput: 64 << 20 });
+    assert.ok(!r.ok);
+    assert.equal(r.error.what, 'zstd frame header asks for a 738197504-byte buffer, beyond the ' +
+      'limit of 67108864 bytes');
+  });
+
 test('streams that really expand past the limit stop at it, in every format', () => {
   const zeros = new Uint8Array(8 << 20);
   const gz = zlib.gzipSync(zeros);

@@ -402,10 +402,11 @@ function decompressZstd(bytes: Uint8Array, maxOutput: number): DecompressResult 
   return { ok: true, bytes: out };
 }
 
-// fzstd allocates, on reading a frame header, a buffer of the frame's declared content size
-// (else its window size) before writing any output: 17 bytes can ask for 2 GiB. So the frame
-// headers are read first, walking blocks by their sizes. Stops quietly where the walk fails:
-// the decoder then reports that damage itself.
+// fzstd's streaming decoder allocates, on reading a frame header, the frame's window (for a
+// single-segment frame, its declared content size) before writing any output, whatever the
+// content size says: 17 bytes can ask for 2 GiB. So the frame headers are read first, walking
+// blocks by their sizes. Stops quietly where the walk fails: the decoder then reports that
+// damage itself.
 function zstdLargestFrameBuffer(bytes: Uint8Array): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let largest = 0;
@@ -434,7 +435,7 @@ function zstdLargestFrameBuffer(bytes: Uint8Array): number {
     for (let i = fcsSize - 1; i >= 0; i--) content = content * 256 + bytes[pos + i];
     if (fcsFlag === 1) content += 256;
     pos += fcsSize;
-    largest = Math.max(largest, content || window);
+    largest = Math.max(largest, single ? content : window);
 
     for (;;) {
       if (pos + 3 > bytes.length) return largest;
