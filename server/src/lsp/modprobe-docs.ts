@@ -11,7 +11,6 @@ import {
 } from '../modprobe/config.js';
 import { checkOptions, type OptionFinding } from '../modprobe/options.js';
 import type { ModuleParam } from '../module/params.js';
-import { mergeParams } from '../report/modinfo.js';
 import { paramDetail, paramDocumentation, paramHover, valueChoices } from './params-text.js';
 import type { ModuleFacts } from './simulate.js';
 
@@ -125,7 +124,7 @@ function contextOf(text: string, offset: number): Context {
 export function moduleCompletions(dir: ModuleDirectory): CompletionItem[] {
   return dir.names().map((m) => {
     const known = dir.lookup(m.name);
-    const desc = known?.facts?.image?.modinfo.get('description');
+    const desc = known?.facts?.description;
     return { label: m.name, kind: CompletionItemKind.Module,
       detail: m.origin === 'workspace' ? `workspace module${known?.verdict ? ': '
         + known.verdict : ''}` : 'target kernel module',
@@ -185,7 +184,7 @@ export function modprobeCompletions(conf: ConfFile, pos: Position, dir: ModuleDi
 // Parameters in the order `modinfo` lists them, then any it does not list.
 function inModinfoOrder(facts: ModuleFacts): ModuleParam[] {
   const rank = new Map<string, number>();
-  if (facts.image) mergeParams(facts.image.modinfo.entries).forEach((m, i) => rank.set(m.name, i));
+  facts.paramOrder.forEach((name, i) => rank.set(name, i));
   return facts.params.map((p, i) => ({ p, key: rank.get(p.name) ?? rank.size + i }))
     .sort((a, b) => a.key - b.key).map((x) => x.p);
 }
@@ -234,7 +233,7 @@ export function modprobeHover(conf: ConfFile, pos: Position, dir: ModuleDirector
 
 function moduleHover(name: string, known: KnownModule | undefined): string {
   if (!known) return `**${name}**: not in the workspace or the target kernel's tree`;
-  const desc = known.facts?.image?.modinfo.get('description');
+  const desc = known.facts?.description;
   const out = [`**${name}** (${known.origin === 'workspace' ? 'workspace module'
     : 'target kernel module'})`, ''];
   if (desc) out.push(desc, '');

@@ -2,29 +2,12 @@
 // it (parmtype), its line of `kmodsim modinfo`'s parameter block (type, sysfs permission,
 // default, array count), its description, and its flags.
 
-import { formatParamDefaults, PARAM_BLOCK_HEADER } from '../report/modinfo.js';
 import type { ModuleParam } from '../module/params.js';
 import type { ModuleFacts } from './simulate.js';
 
-const blocks = new WeakMap<object, Map<string, string>>();
-
 // The parameter's line of `kmodsim modinfo`'s block, without its indentation.
 export function defaultsLine(facts: ModuleFacts, name: string): string | undefined {
-  const image = facts.image;
-  if (!image) return undefined;
-  let map = blocks.get(image);
-  if (!map) {
-    map = new Map();
-    for (const line of formatParamDefaults(image).split('\n')) {
-      if (line === PARAM_BLOCK_HEADER || !line.startsWith('  ') || line.startsWith('    ')) {
-        continue;
-      }
-      const text = line.trim();
-      map.set(text.split(/\s+/)[0], text.replace(/\s{2,}/g, '  '));
-    }
-    blocks.set(image, map);
-  }
-  return map.get(name);
+  return facts.defaultsLines.get(name);
 }
 
 export function typeOf(p: ModuleParam): string {

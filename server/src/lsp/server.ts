@@ -11,6 +11,8 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { readModuleFile } from '../kernel/capture.js';
+import { ModuleImage } from '../module/image.js';
+import { readModuleSignature } from '../module/signature.js';
 import { formatModinfo, formatParamDefaults } from '../report/modinfo.js';
 import { isModprobeFile, pathOf } from './files.js';
 import { availableTargets } from './kernels.js';
@@ -289,10 +291,16 @@ connection.onRequest(REPORT, async (p: ReportParams): Promise<ReportResult> => {
 connection.onRequest(MODULE_INFO, async (p: ModuleInfoParams): Promise<ModuleInfoResult> => {
   await settingsReady;
   try {
+    // What `kmodsim modinfo FILE` prints: kmod's modinfo, then the parameters' defaults.
     const bytes = readModuleFile(p.file);
-    const entry = workspace.entryFor(path.resolve(p.file));
     let text = formatModinfo(p.file, bytes);
-    if (entry.facts?.image) text += formatParamDefaults(entry.facts.image);
+    const sig = readModuleSignature(bytes);
+    try {
+      text += formatParamDefaults(ModuleImage.open(sig.present
+        ? bytes.subarray(0, sig.elfLength) : bytes));
+    } catch (e) {
+      text += `kmodsim: the ELF image cannot be decoded: ${(e as Error).message}\n`;
+    }
     return { text };
   } catch (e) {
     return { text: `kmodsim: ${p.file}: ${(e as Error).message}\n` };

@@ -15,17 +15,21 @@ import { ModuleImage } from '../module/image.js';
 import type { ExportedSymbol } from '../module/ksymtab.js';
 import type { ModuleParam } from '../module/params.js';
 import { readModuleSignature } from '../module/signature.js';
+import { formatParamDefaults, mergeParams, PARAM_BLOCK_HEADER } from '../report/modinfo.js';
 
-// What the editor knows about one built module without loading it.
+// What the editor knows about one built module without loading it. Only what is derived is
+// kept, not the file's bytes: a kernel tree's modules are hundreds of megabytes.
 export interface ModuleFacts {
   file: string;
-  // The raw file as on disk, and the ELF image inside it (decompressed, signature cut off).
-  raw: Uint8Array;
-  image?: ModuleImage;
   // Why the image could not be decoded, when it could not.
   decodeError?: string;
   name: string;
+  description?: string;
   params: ModuleParam[];
+  // Parameter names in the order `modinfo` lists them.
+  paramOrder: string[];
+  // Each parameter's line of `kmodsim modinfo`'s block, spaces squeezed.
+  defaultsLines: Map<string, string>;
   exports: ExportedSymbol[];
   undefinedSymbols: string[];
 }
@@ -36,8 +40,8 @@ export function moduleNameOfFile(file: string): string {
 
 export function readFacts(file: string, raw?: Uint8Array): ModuleFacts {
   const bytes = raw ?? new Uint8Array(fs.readFileSync(file));
-  const facts: ModuleFacts = { file, raw: bytes, name: moduleNameOfFile(file), params: [],
-    exports: [], undefinedSymbols: [] };
+  const facts: ModuleFacts = { file, name: moduleNameOfFile(file), params: [], paramOrder: [],
+    defaultsLines: new Map(), exports: [], undefinedSymbols: [] };
   try {
     let elf = bytes;
     const kind = detectCompression(bytes);
@@ -48,9 +52,11 @@ export function readFacts(file: string, raw?: Uint8Array): ModuleFacts {
     }
     const sig = readModuleSignature(elf);
     const image = ModuleImage.open(sig.present ? elf.subarray(0, sig.elfLength) : elf);
-    facts.image = image;
     facts.name = image.name || facts.name;
+    facts.description = image.modinfo.get('description');
     facts.params = image.params;
+    facts.paramOrder = mergeParams(image.modinfo.entries).map((m) => m.name);
+    facts.defaultsLines = defaultsLines(image);
     facts.exports = image.exports;
     const symbols = image.elf.symbols;
     if (symbols) {
@@ -83,9 +89,23 @@ export interface LoadRun {
   providers: string[];
 }
 
-export function simulateLoad(facts: ModuleFacts, req: LoadRequest): LoadRun {
+// The lines of `kmodsim modinfo`'s parameter block, by parameter name.
+function defaultsLines(image: ModuleImage): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of formatParamDefaults(image).split('\n')) {
+    if (line === PARAM_BLOCK_HEADER || !line.startsWith('  ') || line.startsWith('    ')) {
+      continue;
+    }
+    const text = line.trim();
+    map.set(text.split(/\s+/)[0], text.replace(/\s{2,}/g, '  '));
+  }
+  return map;
+}
+
+// `raw` is the file as read for this load: facts keep no bytes.
+export function simulateLoad(facts: ModuleFacts, raw: Uint8Array, req: LoadRequest): LoadRun {
   const kernel = SimulatedKernel.boot(req.profile, req.bootArgs);
-  assumeDependencies(kernel, facts.raw);
+  assumeDependencies(kernel, raw);
   const providers = workspaceProviders(facts, req);
   for (const p of providers) {
     const exports = new Map<string, LoadedExport>();
@@ -94,7 +114,7 @@ export function simulateLoad(facts: ModuleFacts, req: LoadRequest): LoadRun {
     }
     kernel.assumeLoaded(p.name, exports);
   }
-  const result = insmod(kernel, facts.raw, req.params,
+  const result = insmod(kernel, raw, req.params,
     { forceVermagic: req.forceVermagic, forceModversion: req.forceModversion });
   return { result, providers: providers.map((p) => p.name) };
 }

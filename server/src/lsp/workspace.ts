@@ -236,22 +236,22 @@ export class Workspace {
     }
   }
 
-  // Reads the file's facts when its identity changed; true when they changed.
-  private refreshFacts(e: ModuleEntry): boolean {
+  // Reads the file's facts when its identity changed. Returns the bytes read then (for the
+  // load that follows), true when the facts stayed, undefined when the file is unreadable.
+  private refreshFacts(e: ModuleEntry): Uint8Array | true | undefined {
     const identity = identityOf(e.file);
-    if (identity && identity === e.identity && e.facts) return false;
+    if (identity && identity === e.identity && e.facts) return true;
     e.identity = identity;
-    if (!identity) {
-      e.facts = undefined;
-      return true;
-    }
+    e.facts = undefined;
+    if (!identity) return undefined;
     try {
-      e.facts = readFacts(e.file);
+      const raw = new Uint8Array(fs.readFileSync(e.file));
+      e.facts = readFacts(e.file, raw);
+      return raw;
     } catch (err) {
-      e.facts = undefined;
       this.log.warn(`${e.file}: ${(err as Error).message}`);
+      return undefined;
     }
-    return true;
   }
 
   private exportsKey(f?: ModuleFacts): string {
@@ -263,14 +263,14 @@ export class Workspace {
     const e = this.modules.get(file);
     if (!e) return;
     const before = this.exportsKey(e.facts);
-    const changed = this.refreshFacts(e);
-    if (!changed && e.key === this.key && e.rendered) {
+    const read = this.refreshFacts(e);
+    if (read === true && e.key === this.key && e.rendered) {
       e.settledAt = undefined;
       this.log.debug(`${file}: same identity and settings, result kept`);
       return;
     }
     const t0 = performance.now();
-    e.rendered = this.run(e);
+    e.rendered = this.run(e, undefined, read instanceof Uint8Array ? read : undefined);
     e.key = this.key;
     this.publishModule(e);
     const settledAt = e.settledAt ?? t0;
@@ -311,7 +311,8 @@ export class Workspace {
   }
 
   // The load with the settings' flags and the workspace's modprobe.d options for the module.
-  run(e: ModuleEntry, typed?: { params: string; settings: EffectiveSettings }): Rendered {
+  run(e: ModuleEntry, typed?: { params: string; settings: EffectiveSettings },
+    bytes?: Uint8Array): Rendered {
     const s = typed?.settings ?? this.settings;
     const target = typed ? targetOf(s) : this.target;
     if (!e.facts) {
@@ -333,8 +334,14 @@ export class Workspace {
     } else {
       paramsFrom.push('(typed in Simulate insmod)');
     }
+    let raw: Uint8Array;
+    try {
+      raw = bytes ?? new Uint8Array(fs.readFileSync(e.file));
+    } catch (err) {
+      return renderUnreadable(e.file, target.label, (err as Error).message);
+    }
     const bootArgs = bootArgsOf(s);
-    const run = simulateLoad(e.facts, {
+    const run = simulateLoad(e.facts, raw, {
       profile: target.profile, bootArgs, params, forceVermagic: s.force.vermagic,
       forceModversion: s.force.modversions,
       workspace: [...this.modules.values()].map((m) => m.facts).filter(isFacts),
