@@ -56,15 +56,16 @@ export function applyRelocateAdd(input: RelocationInput, target: RelocationTarge
   const lines: KernelLine[] = [];
   const symbolCount = symbolLow.length;
   const old = input.series === '6.1';
+  const words = tableWords(data, input.start, count);
   let at = input.start;
 
-  for (let i = 0; i < count; i++, at += 24) {
-    const offsetLow = data.getUint32(at, true);
-    const offsetHigh = data.getUint32(at + 4, true);
-    const type = data.getUint32(at + 8, true);
-    const sym = data.getUint32(at + 12, true);
-    const addLow = data.getUint32(at + 16, true);
-    const addHigh = data.getUint32(at + 20, true);
+  for (let i = 0, w = 0; i < count; i++, at += 24, w += 6) {
+    const offsetLow = words ? words[w] : data.getUint32(at, true);
+    const offsetHigh = words ? words[w + 1] : data.getUint32(at + 4, true);
+    const type = words ? words[w + 2] : data.getUint32(at + 8, true);
+    const sym = words ? words[w + 3] : data.getUint32(at + 12, true);
+    const addLow = words ? words[w + 4] : data.getUint32(at + 16, true);
+    const addHigh = words ? words[w + 5] : data.getUint32(at + 20, true);
 
     if (type === R_X86_64_NONE) continue;
     if (sym >= symbolCount) {
@@ -130,6 +131,16 @@ export function applyRelocateAdd(input: RelocationInput, target: RelocationTarge
     }
   }
   return { applied: count, failedAt: -1, lines };
+}
+
+// The table as 32-bit words, read in place, when the host is little-endian and the table is
+// 4-byte aligned (it always is in a real module); otherwise the DataView reads above.
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function tableWords(data: DataView, start: number, count: number): Uint32Array | undefined {
+  const at = data.byteOffset + start;
+  if (!LITTLE_ENDIAN_HOST || at % 4 !== 0 || count === 0) return undefined;
+  return new Uint32Array(data.buffer, at, count * 6);
 }
 
 function write(place: DataView, at: number, size: number, lo: number, hi: number) {
