@@ -36,6 +36,8 @@ export interface ModuleEntry {
   rendered?: Rendered;
   // The C sources that got diagnostics from this module.
   sources: string[];
+  // The modprobe.d options its last workspace load got.
+  options?: string;
   // When its file settled (performance.now()), until its diagnostics are out.
   settledAt?: number;
 }
@@ -160,8 +162,7 @@ export class Workspace {
       if (removed || !fs.existsSync(file)) this.confs.delete(file);
       else this.confs.add(file);
       this.publishConfs();
-      // Options for a module change what its load gets.
-      this.requeueAll();
+      this.requeueChangedOptions();
     } else if (isSourceFile(file)) {
       const dir = path.dirname(file);
       for (const e of this.modules.values()) {
@@ -197,6 +198,16 @@ export class Workspace {
     e.sources.forEach((s) => this.setSourceDiagnostics(s, file, []));
     this.notifyReport(file);
     this.log.info(`${file}: removed`);
+  }
+
+  // A modprobe file changed on disk: the modules whose options changed load differently.
+  private requeueChangedOptions() {
+    const confs = this.confFiles();
+    for (const e of this.modules.values()) {
+      if (!e.facts || optionsFor(confs, e.facts.name) === (e.options ?? '')) continue;
+      e.key = undefined;
+      this.enqueue(e.file, performance.now());
+    }
   }
 
   requeueAll() {
@@ -291,11 +302,15 @@ export class Workspace {
     }
   }
 
+  // The modprobe files as modprobe would read them: from disk, unsaved edits aside.
   private confFiles(): ConfFile[] {
     const out: ConfFile[] = [];
     for (const c of [...this.confs].sort()) {
-      const text = this.readConf(c);
-      if (text !== undefined) out.push(parseModprobeConf(c, text));
+      try {
+        out.push(parseModprobeConf(c, fs.readFileSync(c, 'utf8')));
+      } catch {
+        // Gone since it was listed: it has no options to give.
+      }
     }
     return out;
   }
@@ -324,6 +339,7 @@ export class Workspace {
     if (!typed) {
       const confs = this.confFiles();
       params = optionsFor(confs, e.facts.name);
+      e.options = params;
       for (const c of confs) {
         for (const l of c.lines) {
           if (l.command === 'options' && l.moduleName === e.facts.name) {
