@@ -57,7 +57,7 @@ function toRecord(c: MatrixCase, boot: BootResult): RecordedCase {
 function crashSummary(tail: string): string {
   const keep = tail.split('\n').map((l) => l.replace(/^\[\s*[\d.]+\]\s*/, '').trim())
     .filter((l) => /^(BUG:|Oops:|RIP: 0010:|Kernel panic|general protection)/.test(l));
-  return keep.length ? keep.join('; ') : 'the guest stopped without a result';
+  return keep.length ? [...new Set(keep)].join('; ') : 'the guest stopped without a result';
 }
 
 // One batch may take several boots: when the guest dies on a case (a kernel oops), that case is
@@ -111,7 +111,8 @@ async function recordSeries(series: Series, only: string[]) {
     kernel: { release: m.release, package: pkg.package, package_version: pkg.version },
     boot: 'pvh: the ELF vmlinux from the package\'s vmlinuz, 1 vCPU, 1 GiB',
     recorded_at: new Date().toISOString().slice(0, 10),
-    wall_s: Math.round((Date.now() - started) / 100) / 10,
+    // The boots' own wall time, so a partial re-record (--batch) keeps the figure whole.
+    wall_s: Math.round(batches.reduce((t, b) => t + b.wall_s, 0) * 10) / 10,
     boots: batches.length,
     cases: batches.reduce((n, b) => n + b.cases.length, 0),
     batches,
@@ -119,7 +120,8 @@ async function recordSeries(series: Series, only: string[]) {
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(doc, null, 1)}\n`);
   process.stderr.write(`[oracle] ${m.release}: ${doc.cases} cases in ${doc.boots} boots, ` +
-    `${doc.wall_s} s -> ${path.relative(process.cwd(), file)}\n`);
+    `${doc.wall_s} s in qemu, ${((Date.now() - started) / 1000).toFixed(1)} s this run -> ` +
+    `${path.relative(process.cwd(), file)}\n`);
   fs.rmSync(inputs, { recursive: true, force: true });
 }
 
