@@ -298,11 +298,19 @@ describe('the target kernel\'s module tree', () => {
       await client.until('the scan under way', () =>
         client.logs.filter((l) => l.includes('after the file settled')).length >= 3);
       const items = await complete(client, file, 0, 14);
-      const r = await client.request<{ scanning: boolean; modules: unknown[] }>(
+      const r = await client.request<{ scanning: boolean;
+        modules: { file: string; reportUri: string; verdict: string }[] }>(
         'kmodsim/modules', {});
       assert.equal(r.scanning, true);
       assert.ok(r.modules.length > 400, `${r.modules.length} modules`);
       assert.deepEqual(items.map((i) => i.label), ['times=', 'greeting=', 'delays=']);
+
+      // A report the scan has not reached yet is made on demand.
+      const waiting = r.modules.filter((m) => m.verdict === 'not simulated yet').pop()!;
+      const report = await client.request<{ text: string }>('kmodsim/report',
+        { uri: waiting.reportUri });
+      assert.equal(report.text.split('\n')[0], `kmodsim report: ${waiting.file}`);
+      assert.match(report.text, /^verdict: finit_module returns /m);
     } finally {
       await client.stop();
       removeWorkspace(ws);

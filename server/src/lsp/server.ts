@@ -272,8 +272,9 @@ connection.onRequest(REPORT, async (p: ReportParams): Promise<ReportResult> => {
   const file = koPathOfReportUri(p.uri);
   if (!file) return { text: `kmodsim: ${p.uri} is not a report URI\n` };
   try {
+    // A module the scan has not reached yet is simulated now, out of turn.
     const e = workspace.modules.get(file);
-    if (e && !e.rendered) await workspace.idle();
+    if (e && !e.rendered) workspace.simulateNow(file);
     const known = workspace.modules.get(file)?.rendered?.text ?? reports.get(p.uri);
     if (known) return { text: known };
     // A module outside the workspace: simulate it now.

@@ -269,6 +269,11 @@ export class Workspace {
     return (f?.exports ?? []).map((x) => `${x.name}:${x.crc ?? ''}`).join(',');
   }
 
+  simulateNow(file: string) {
+    this.queue.delete(file);
+    this.simulate(file);
+  }
+
   // One module: its simulation under the current settings, then everything it publishes.
   private simulate(file: string) {
     const e = this.modules.get(file);
