@@ -19,7 +19,7 @@ import { MAX_INPUT } from './mutate.js';
 import { measureScaling } from './scaling.js';
 import { HEADER_BYTES, type Finding, type Stats } from './worker.js';
 
-const TARGETS = ['elf', 'module', 'decompress', 'load', 'params'];
+const TARGETS = ['elf', 'module', 'decompress', 'load', 'params', 'modprobe'];
 const HANG_MS = 20_000;
 
 interface Options {

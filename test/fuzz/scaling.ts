@@ -1,7 +1,7 @@
 // How time grows with input size, for the runner's report: each target on real Debian modules
 // of about 8 KB, 64 KB, 512 KB and 4 MB, and the largest module of the tree, in microseconds
-// per KB. Roughly linear means those figures stay of one order; a target whose figure on the
-// largest input is more than SUPERLINEAR times its median is reported. Figures only: no test
+// per KB; the modprobe.d parser on files of 1,000 to 100,000 lines. Roughly linear means
+// those figures stay of one order; a target whose figure on the largest input is more than SUPERLINEAR times its median is reported. Figures only: no test
 // asserts a time (speed belongs to reports, not to pass/fail).
 
 import * as fs from 'node:fs';
@@ -48,7 +48,7 @@ export function measureScaling(): ScalingRow[] {
   const seeds = loadSeeds();
   const rows: ScalingRow[] = [];
   for (const t of makeTargets(seeds)) {
-    if (t.name === 'params' || t.name === 'decompress') continue;
+    if (t.name === 'params' || t.name === 'decompress' || t.name === 'modprobe') continue;
     const points: [number, number][] = picked.map((bytes) => {
       const times: number[] = [];
       for (let i = 0; i < 3; i++) {
@@ -64,5 +64,24 @@ export function measureScaling(): ScalingRow[] {
     const largest = points[points.length - 1][1];
     rows.push({ target: t.name, points, superlinear: largest > SUPERLINEAR * median });
   }
+  const modprobe = makeTargets(seeds).find((t) => t.name === 'modprobe');
+  if (modprobe) rows.push(scaleText('modprobe', modprobe.run));
   return rows;
+}
+
+// modprobe.d files of 1,000 to 100,000 lines (the issue's largest), of the usual commands.
+function scaleText(target: string, run: (d: Uint8Array) => void): ScalingRow {
+  const points: [number, number][] = [1000, 10_000, 100_000].map((n) => {
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      lines.push(i % 3 ? `options fuzzmod int=${i} arr=1,2,3 s=x${i}`
+        : `alias pci:v${i}d* fuzzmod`);
+    }
+    const bytes = new Uint8Array(Buffer.from(lines.join('\n') + '\n'));
+    const t0 = performance.now();
+    run(bytes);
+    return [bytes.length, ((performance.now() - t0) * 1000) / (bytes.length / 1024)];
+  });
+  const per = points.map((p) => p[1]).sort((a, b) => a - b);
+  return { target, points, superlinear: points[points.length - 1][1] > SUPERLINEAR * per[1] };
 }

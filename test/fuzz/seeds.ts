@@ -45,6 +45,17 @@ function smallest(root: string, suffix: string, count: number): string[] {
   return found.slice(0, count).map((f) => f.file);
 }
 
+// modprobe.d lines of every command, continuations, comments and kmod's refusals.
+const MODPROBE_SEEDS = [
+  'options hello times=2 delays=1,2,3\n',
+  '# comment\noptions fuzzmod int=5 charp="a b" arr=1,2,3 s=abc\n\toptions x y\n',
+  'install hello /sbin/modprobe --ignore-install hello; true\nremove hello rmmod hello\n',
+  'softdep fuzzmod pre: a b post: c\nblacklist pcspkr\nalias pci:v*d* fuzz-mod\n',
+  'options fuzz-mod bool \\\n  invbool=1 byte=300\ninclude /etc/x\nconfig y\nbogus z\n',
+  'options fuzzmod hexint=0x10 ullong=18446744073709551616 # tail\noptions\nalias only\n',
+  'options fuzzmod s=\u00e9\u00e8\u{1f600} charp="\u00fcnicode" <n>=X\r\n',
+];
+
 const PARAM_STRINGS = [
   '', 'times=2', 'delays=1,2,3,4', 'x="a b" y=\'q\' z', 'a=1 b=-0x10 c=0777 d=Y e=n f',
   'name="unterminated', 'arr=,,, s=' + 'x'.repeat(300), '--', 'dyndbg=+p', 'a=\t\n\x00b=1',
@@ -121,6 +132,7 @@ export function loadSeeds(): SeedSet {
     ['decompress', compressed],
     ['load', [...modules, ...compressed.slice(0, 1), ...debian612.slice(0, 1).map(read)]],
     ['params', paramSeeds],
+    ['modprobe', MODPROBE_SEEDS.map((t) => new Uint8Array(Buffer.from(t, 'utf8')))],
   ]);
   return { byTarget, profiles, paramSpecs, notes };
 }

@@ -20,6 +20,10 @@ import {
   decompressModule, detectCompression, kernelDecompress, type CompressionKind,
 } from '../../server/src/module/decompress.js';
 import { ModuleImage } from '../../server/src/module/image.js';
+import {
+  optionsFor, parseModprobeConf, softdepWords,
+} from '../../server/src/modprobe/config.js';
+import { checkOptions } from '../../server/src/modprobe/options.js';
 import { modinfoSignatureFields, readModuleSignature } from '../../server/src/module/signature.js';
 import { parseArgs, type KernelParamSpec } from '../../server/src/params/index.js';
 import { formatModinfo, formatParamDefaults } from '../../server/src/report/modinfo.js';
@@ -226,6 +230,31 @@ export function checkParams(specs: KernelParamSpec[], data: Uint8Array) {
   }
 }
 
+// A modprobe.d file: the parser as the server runs it on an open document, then the options
+// check against the parameters of a module. Every range a finding names must lie in its line.
+export function checkModprobe(specs: KernelParamSpec[], data: Uint8Array) {
+  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+  const conf = parseModprobeConf('/etc/modprobe.d/fuzz.conf', text);
+  const inside = (what: string, start: number, end: number, length: number) => {
+    if (!(start >= 0 && start <= end && end <= length)) {
+      throw new Violation(`${what} [${start}, ${end}) outside its text of ${length}`);
+    }
+  };
+  for (const l of conf.lines) {
+    if (l.places.length !== l.text.length + 1) throw new Violation('places do not match text');
+    for (const p of l.problems) {
+      if (!p.message) throw new Violation('a problem without a message');
+      inside('problem', p.start, p.end, l.text.length);
+    }
+    if (l.command === 'softdep' && l.rest) softdepWords(l.rest);
+    if (l.command !== 'options' || !l.rest || !l.moduleName) continue;
+    for (const f of checkOptions(l.moduleName, l.rest.text, specs)) {
+      inside('option finding', f.start, f.end, l.rest.text.length);
+    }
+  }
+  optionsFor([conf], 'fuzzmod');
+}
+
 export interface TargetContext {
   profiles: KernelProfile[];
   paramSpecs: KernelParamSpec[];
@@ -238,6 +267,7 @@ export function makeTargets(c: TargetContext): Target[] {
     { name: 'decompress', run: checkDecompress },
     { name: 'load', run: (d) => { for (const p of c.profiles) checkLoad(p, d, LOAD_PARAMS); } },
     { name: 'params', run: (d) => checkParams(c.paramSpecs, d) },
+    { name: 'modprobe', run: (d) => checkModprobe(c.paramSpecs, d) },
   ];
 }
 

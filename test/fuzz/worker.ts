@@ -44,7 +44,9 @@ const SLOW_MS = 2000;
 const CORPUS_CAP = 400;
 
 const TOKENS = ['=', '"', ',', ' ', '\t', '\n', '-', '0x', '1', 'Y', 'n', 'times', 'delays',
-  'arr', 's', 'int', 'charp', 'x'.repeat(200), '99999999999999999999', '\\'];
+  'arr', 's', 'int', 'charp', 'x'.repeat(200), '99999999999999999999', '\\', '\\\n', '#',
+  'options ', 'softdep ', 'install ', 'alias ', 'blacklist ', 'pre:', 'post:', '[-_]', '\u00e9',
+  '\u{1f600}', '\r\n', 'fuzzmod', 'fuzz-mod'];
 
 function signatureOf(target: string, e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -186,7 +188,8 @@ function main(input: WorkerInput) {
     if (!list.length) continue;
     const parent = rng.pick(list);
     const other = rng.pick(list);
-    const child = t.name === 'params' ? mutateParams(parent, rng, other)
+    const child = t.name === 'params' || t.name === 'modprobe'
+      ? mutateParams(parent, rng, other)
       : mutate(parent, rng, other);
     if (runOne(ti, t, child) && list.length < CORPUS_CAP) list.push(child);
     if (performance.now() - lastReport > 1000) {
