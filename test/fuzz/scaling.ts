@@ -1,8 +1,9 @@
 // How time grows with input size, for the runner's report: each target on real Debian modules
 // of about 8 KB, 64 KB, 512 KB and 4 MB, and the largest module of the tree, in microseconds
 // per KB; the modprobe.d parser on files of 1,000 to 100,000 lines. Roughly linear means
-// those figures stay of one order; a target whose figure on the largest input is more than SUPERLINEAR times its median is reported. Figures only: no test
-// asserts a time (speed belongs to reports, not to pass/fail).
+// those figures stay of one order; a target whose figure on the largest input is more than
+// SUPERLINEAR times its median is reported. Figures only: no test asserts a time (speed
+// belongs to reports, not to pass/fail).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
