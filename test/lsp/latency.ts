@@ -5,6 +5,7 @@
 // told a debounce of 0 ms, so "settled" is the moment its watcher sees the rename; an editor
 // adds its debounce (200 ms by default) before that. Figures, not a test:
 // `node --import tsx test/lsp/latency.ts` (ROUNDS=15 by default).
+
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';

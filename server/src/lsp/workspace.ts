@@ -93,6 +93,10 @@ export class Workspace {
     // The watcher first: a file written while the scan runs is then seen by one or both.
     await this.watch();
     const found = await findFiles(this.roots());
+    // A new scan (the roots changed) forgets what is no longer under them.
+    const listed = new Set(found.modules);
+    for (const f of [...this.modules.keys()]) if (!listed.has(f)) this.forget(f);
+    this.confs.clear();
     for (const c of found.confs) this.confs.add(c);
     for (const m of found.modules) {
       if (!this.modules.has(m)) this.modules.set(m, { file: m, sources: [] });
