@@ -14,6 +14,8 @@ const CACHE = process.env.KMODSIM_CACHE ?? path.join(os.homedir(), '.cache', 'km
 const CODE_SERVER = process.env.KMODSIM_CODE_SERVER ??
   path.join(CACHE, 'e2e', 'code-server-4.100.3', 'node_modules', '.bin', 'code-server');
 const CHROMIUM = process.env.KMODSIM_CHROMIUM ?? '/usr/bin/chromium';
+// The Debian 6.12 module tree fetch-corpus.sh unpacks: a target outside any test workspace.
+export const TREE_612 = path.join(CACHE, 'root', 'lib', 'modules', '6.12.107+deb12-amd64');
 
 export function checkTools(): void {
   for (const [what, file] of [['code-server', CODE_SERVER], ['chromium', CHROMIUM]]) {
@@ -40,7 +42,7 @@ export const MODPROBE_CONF = [
   '',
 ].join('\n');
 
-export function makeWorkspace(): string {
+export function makeWorkspace(settings?: Record<string, unknown>): string {
   const ws = scratchDir('ws');
   const put = (from: string, to: string) => {
     fs.mkdirSync(path.dirname(path.join(ws, to)), { recursive: true });
@@ -56,6 +58,10 @@ export function makeWorkspace(): string {
   fs.writeFileSync(path.join(ws, 'params-6.12', 'Kbuild'), 'obj-m += kmsim_params.o\n');
   fs.mkdirSync(path.join(ws, 'modprobe.d'));
   fs.writeFileSync(path.join(ws, 'modprobe.d', 'kmodsim.conf'), MODPROBE_CONF);
+  if (settings) {
+    fs.mkdirSync(path.join(ws, '.vscode'));
+    fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify(settings));
+  }
   return ws;
 }
 
@@ -78,7 +84,6 @@ const USER_SETTINGS = {
   'extensions.autoCheckUpdates': false,
   'extensions.autoUpdate': false,
   'extensions.ignoreRecommendations': true,
-  'security.workspace.trust.enabled': false,
   'workbench.tips.enabled': false,
   'chat.commandCenter.enabled': false,
 };
@@ -105,26 +110,28 @@ function run(cmd: string, args: string[], root: string): Promise<string> {
   });
 }
 
-export function prepareRoot(): string {
+export function prepareRoot(settings: Record<string, unknown> = {}): string {
   const root = scratchDir('cs');
   fs.mkdirSync(path.join(root, 'user', 'User'), { recursive: true });
   fs.mkdirSync(path.join(root, 'ext'));
   fs.writeFileSync(path.join(root, 'user', 'User', 'settings.json'),
-    JSON.stringify(USER_SETTINGS, null, 2));
+    JSON.stringify({ ...USER_SETTINGS, ...settings }, null, 2));
   fs.writeFileSync(path.join(root, 'config.yaml'), 'auth: none\ncert: false\n');
   return root;
 }
 
 // Starts code-server on an ephemeral port. It runs in its own process group, so that stop()
 // ends it with its extension host and the language server, and nothing else.
+// `trust: false` leaves Workspace Trust on, so a workspace opened for the first time is not
+// trusted (with the user settings prepareRoot was given to keep it from asking).
 export async function startCodeServer(root: string, log: (s: string) => void,
-  env: Record<string, string> = {}): Promise<CodeServer> {
+  { trust = true }: { trust?: boolean } = {}): Promise<CodeServer> {
   const cs: ChildProcess = spawn(CODE_SERVER, [...codeServerArgs(root),
     '--bind-addr', '127.0.0.1:0', '--auth', 'none', '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
-    '--ignore-last-opened'], {
+    '--disable-update-check', ...(trust ? ['--disable-workspace-trust'] : []),
+    '--disable-getting-started-override', '--ignore-last-opened'], {
     detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...xdgEnv(root), ...env },
+    env: { ...process.env, ...xdgEnv(root) },
   });
   const stop = async () => {
     if (cs.exitCode !== null || cs.pid === undefined) return;
