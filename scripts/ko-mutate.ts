@@ -8,7 +8,7 @@
 //       [--set-byte OFFSET=VALUE] [--set-field OFFSET:WIDTH=VALUE] [--drop-version SYM]
 //       [--rename-version OLD=NEW] [--set-section-name SECTION=EXISTING_NAME]
 //       [--rename-symbol OLD=NEW]
-//       [--set-rela SECTION:INDEX:type|addend=VALUE] [--poke-rela-target SECTION:INDEX=BYTE]
+//       [--set-rela SECTION:INDEX:type|sym|addend=VALUE] [--poke-rela-target SECTION:INDEX=BYTE]
 //       [--sign KEY.pem:CERT.pem]
 // Edits apply in the order given. --sign appends a module signature made with openssl (the
 // layout kbuild's sign-file writes), so a module can carry a key the kernel does not know.
@@ -35,7 +35,8 @@ export type Mutation =
   | { op: 'rename-version'; from: string; to: string }
   | { op: 'set-section-name'; section: string; name: string }
   | { op: 'rename-symbol'; from: string; to: string }
-  | { op: 'set-rela'; section: string; index: number; field: 'type' | 'addend'; value: bigint }
+  | { op: 'set-rela'; section: string; index: number; field: 'type' | 'sym' | 'addend';
+      value: bigint }
   | { op: 'poke-rela-target'; section: string; index: number; value: number }
   | { op: 'sign'; key: string; cert: string };
 
@@ -275,7 +276,9 @@ export function mutate(input: Uint8Array, edits: Mutation[]): Uint8Array {
         break;
       case 'set-rela': {
         const { at } = relaEntry(bytes, m.section, m.index);
+        // r_info is ELF64_R_INFO(sym, type): the type in its low 32 bits, the symbol above.
         if (m.field === 'type') writeField(bytes, at + 8, 4, m.value);
+        else if (m.field === 'sym') writeField(bytes, at + 12, 4, m.value);
         else writeField(bytes, at + 16, 8, m.value);
         break;
       }
@@ -348,8 +351,8 @@ export function parseMutationArgs(args: string[]): Mutation[] {
     } else if (op === '--set-rela') {
       const [where, value] = splitEq(arg(), op);
       const [section, index, field] = where.split(':');
-      if (field !== 'type' && field !== 'addend') {
-        throw new MutateError(`--set-rela needs SECTION:INDEX:type|addend=VALUE`);
+      if (field !== 'type' && field !== 'sym' && field !== 'addend') {
+        throw new MutateError(`--set-rela needs SECTION:INDEX:type|sym|addend=VALUE`);
       }
       out.push({ op: 'set-rela', section, index: num(index), field, value: BigInt(value) });
     } else if (op === '--poke-rela-target') {

@@ -40,6 +40,7 @@ function toRecord(c: MatrixCase, boot: BootResult): RecordedCase {
     id: c.id, ko: c.ko, flags: c.flags ?? '0', params: c.params ?? '', options: c.options ?? '',
     ...(c.ownOutput ? { own_output: c.ownOutput } : {}),
     ...(c.undecidable ? { undecidable: c.undecidable } : {}),
+    ...(c.addressValues ? { address_values: true } : {}),
   };
   if (!got) {
     return { ...base, stage: 'no-result', call: '', rc: -1, errno: 0, errno_name: '', kmsg: [],

@@ -45,7 +45,8 @@ function replaySeries(series: Series): Outcome[] {
       boot.cases.forEach((exp: RecordedCase, i) => {
         assert.equal(got[i].id, exp.id);
         const own = (exp.own_output ?? []).map((s) => new RegExp(s));
-        const diffs = exp.stage === 'crashed' ? [] : differences(exp, got[i], own);
+        const diffs = exp.stage === 'crashed' ? []
+          : differences(exp, got[i], own, exp.address_values);
         const why = exp.undecidable ?? got[i].undecidable;
         const verdict = why ? 'undecidable' : diffs.length ? 'disagree' : 'agree';
         outcomes.push({ boot: boot.name, id: exp.id, verdict, diffs, why });

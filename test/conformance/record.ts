@@ -23,6 +23,8 @@ export interface RecordedCase {
   own_output?: string[];
   // Why a static simulation cannot decide this case; it is compared but never counted.
   undecidable?: string;
+  // The relocation messages print a `val` derived from where memory was allocated.
+  address_values?: boolean;
 }
 
 export interface RecordedBatch {
