@@ -34,7 +34,7 @@ export interface Word {
 }
 
 export interface ConfProblem {
-  severity: 'error' | 'info';
+  severity: 'error' | 'warning' | 'info';
   // kmod's message, without libkmod's "ERROR file.c:NNN function:" prefix.
   message: string;
   start: number;
@@ -68,6 +68,9 @@ export interface ConfFile {
 }
 
 const isBlank = (c: string) => c === ' ' || c === '\t';
+
+// What a backslash at the very end of the file leaves in the line (see logicalLines).
+const EOF_BYTE = '\ufffd';
 
 // getline_wrapped(): physical lines into logical ones, remembering where each char was.
 function logicalLines(source: string): { text: string; places: Place[]; first: number;
@@ -106,7 +109,10 @@ function logicalLines(source: string): { text: string; places: Place[]; first: n
         continue;
       }
       if (next === undefined) {
-        // kmod stores the EOF it read as a byte; nothing a person means. Dropped here.
+        // kmod stores the EOF it read after the backslash as a 0xff byte, which reads back
+        // as U+FFFD; kept, and said so by parseLine.
+        text += EOF_BYTE;
+        places.push({ line, column });
         i++;
         column++;
         continue;
@@ -174,6 +180,11 @@ export function underscores(name: string, problems?: ConfProblem[], at?: Word): 
 function parseLine(file: string, l: ReturnType<typeof logicalLines>[number]): ConfLine {
   const line: ConfLine = { text: l.text, places: l.places, firstLine: l.first, lastLine: l.last,
     problems: [] };
+  if (l.text.endsWith(EOF_BYTE)) {
+    line.problems.push({ severity: 'warning', start: l.text.length - 1, end: l.text.length,
+      message: 'a backslash at the end of the file: kmod reads the end of file as a 0xff ' +
+        'byte and keeps it in this line' });
+  }
   if (l.text.length === 0 || l.text[0] === '#') return line;
   const head = nextWord(l.text, 0);
   if (!head) return line;
