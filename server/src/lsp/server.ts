@@ -112,12 +112,17 @@ connection.onInitialized(async () => {
         .catch(() => undefined);
     }
     rawSettings = await readSettings();
-    applySettings();
   } catch (e) {
     log.error(`settings: ${(e as Error).stack ?? e}`);
-    applySettings();
   }
-  markStarted();
+  try {
+    applySettings();
+  } catch (e) {
+    // Only a broken installation (no bundled profile) gets here; requests still get answers.
+    log.error(`target kernel: ${(e as Error).stack ?? e}`);
+  } finally {
+    markStarted();
+  }
   try {
     await workspace.start();
   } catch (e) {
