@@ -50,11 +50,22 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
   return new LanguageClient('kmodsim', 'kmodsim', serverOptions, clientOptions);
 }
 
+// A request the server refused or could not answer: say which command and why where the user
+// looks, and still fail the command for its caller.
+async function reportFailure<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    void vscode.window.showErrorMessage(`kmodsim: ${what}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<KmodsimApi> {
   const lc = createClient(context);
   client = lc;
   const reports = new ReportProvider(lc);
-  const modinfo = new ModinfoProvider();
+  const modinfo = new ModinfoProvider(lc);
   const status = new StatusBar(lc);
   context.subscriptions.push(reports, modinfo, status,
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
@@ -68,16 +79,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Kmodsi
 
   context.subscriptions.push(
     vscode.commands.registerCommand('kmodsim.simulateInsmod',
-      (arg?: vscode.Uri | SimulateArgs) => simulateInsmodCommand(lc, reports, status, arg)),
+      (arg?: vscode.Uri | SimulateArgs) => reportFailure('Simulate insmod',
+        () => simulateInsmodCommand(lc, reports, status, arg))),
     vscode.commands.registerCommand('kmodsim.showModuleInfo',
-      async (arg?: vscode.Uri | string) => {
+      (arg?: vscode.Uri | string) => reportFailure('Show module info', async () => {
         const file = arg instanceof vscode.Uri ? arg.fsPath
           : arg ?? await pickModule('kmodsim: Show module info');
         if (file === undefined) return undefined;
         const r = await lc.sendRequest<ModuleInfoResult>(MODULE_INFO, { file });
         await modinfo.show(file, r.text);
         return r.text;
-      }),
+      })),
     vscode.commands.registerCommand('kmodsim.selectTarget',
       (value?: string) => selectTargetCommand(lc, value)));
 

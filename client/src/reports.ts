@@ -4,8 +4,8 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  REPORT, REPORT_CHANGED, REPORT_LANGUAGE, REPORT_SCHEME, reportUri,
-  type ReportChangedParams, type ReportResult,
+  MODULE_INFO, REPORT, REPORT_CHANGED, REPORT_LANGUAGE, REPORT_SCHEME, reportUri,
+  type ModuleInfoParams, type ModuleInfoResult, type ReportChangedParams, type ReportResult,
 } from '../../server/src/lsp/protocol.js';
 
 export const MODINFO_SCHEME = 'kmodsim-modinfo';
@@ -54,14 +54,25 @@ export class ReportProvider implements vscode.TextDocumentContentProvider {
   }
 }
 
-// modinfo output per module, kept from the last *Show module info*.
+// modinfo output per module, kept from the last *Show module info*; a document restored
+// from an earlier session asks the server again.
 export class ModinfoProvider implements vscode.TextDocumentContentProvider {
   private readonly texts = new Map<string, string>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? '';
+  constructor(private readonly client: LanguageClient) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const known = this.texts.get(uri.toString());
+    if (known !== undefined) return known;
+    const file = uri.path.replace(/\.modinfo$/, '');
+    try {
+      const p: ModuleInfoParams = { file };
+      return (await this.client.sendRequest<ModuleInfoResult>(MODULE_INFO, p)).text;
+    } catch (e) {
+      return `kmodsim: no module info for ${file}: ${(e as Error).message}\n`;
+    }
   }
 
   async show(koPath: string, text: string): Promise<vscode.TextDocument> {

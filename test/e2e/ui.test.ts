@@ -121,6 +121,10 @@ test('Problems panel, Simulate insmod from the palette, the report', { timeout: 
       const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines');
       await editor.getByText('delays: can only take 3 arguments').first().waitFor();
       await editor.getByText("hello: `1' invalid for parameter `delays'").first().waitFor();
+      // The status bar: the target's release and this module's verdict.
+      await page.locator('.statusbar-item', { hasText:
+        "6.1.0-57-amd64 hello: EINVAL: hello: `1' invalid for parameter `delays'" }).first()
+        .waitFor();
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-report.png') });
     } catch (e) {
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-failure.png') }).catch(() => {});
