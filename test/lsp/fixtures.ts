@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { headersDir, modulesDir } from '../support/corpus.js';
 import { REPO } from './client.js';
 
 export const HELLO_DIR = path.join(REPO, 'examples', 'hello');
@@ -64,4 +65,18 @@ export function kmodReading(file: string): { errors: string[]; options: Map<stri
     if (m) options.set(m[1], options.has(m[1]) ? `${options.get(m[1])} ${m[2]}` : m[2]);
   }
   return { errors, options };
+}
+
+// A /lib/modules/<release> under `root`, laid out as on an installed system (build/ links to
+// the headers), from the fetched tree.
+export function moduleTree(root: string, release: string): string {
+  const tree = path.join(root, 'lib', 'modules', release);
+  fs.mkdirSync(tree, { recursive: true });
+  const src = modulesDir(release);
+  for (const e of fs.readdirSync(src)) {
+    if (e === 'build' || e === 'source') continue;
+    fs.symlinkSync(path.join(src, e), path.join(tree, e));
+  }
+  fs.symlinkSync(headersDir(release), path.join(tree, 'build'));
+  return tree;
 }

@@ -5,14 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CompletionItem, Diagnostic, Hover } from 'vscode-languageserver-protocol';
-import { headersDir, modulesDir, REL_61, testModule } from '../support/corpus.js';
+import { REL_61, testModule } from '../support/corpus.js';
 import { fileUri, LspClient } from './client.js';
 import {
-  HELLO_DIR, kmodReading, makeWorkspace, modinfoDescriptions, modinfoParmTypes,
+  HELLO_DIR, kmodReading, makeWorkspace, modinfoDescriptions, modinfoParmTypes, moduleTree,
   removeWorkspace, writeFile,
 } from './fixtures.js';
 
@@ -218,26 +217,13 @@ describe('modprobe.d in a workspace with hello.ko and kmsim_params.ko', () => {
   });
 });
 
-// A /lib/modules/<release> laid out as on an installed system, from the fetched tree.
-function moduleTree(root: string): string {
-  const tree = path.join(root, 'lib', 'modules', REL_61);
-  fs.mkdirSync(tree, { recursive: true });
-  const src = modulesDir(REL_61);
-  for (const e of fs.readdirSync(src)) {
-    if (e === 'build' || e === 'source') continue;
-    fs.symlinkSync(path.join(src, e), path.join(tree, e));
-  }
-  fs.symlinkSync(headersDir(REL_61), path.join(tree, 'build'));
-  return tree;
-}
-
 describe('the target kernel\'s module tree', () => {
   let outside: string;
   let tree: string;
 
   before(() => {
     outside = makeWorkspace({});
-    tree = moduleTree(outside);
+    tree = moduleTree(outside, REL_61);
   });
 
   after(() => removeWorkspace(outside));

@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
-import { modulesDir, REL_61, testModule } from '../support/corpus.js';
+import { modulesDir, REL_61, REL_612, testModule } from '../support/corpus.js';
 import { fileUri, LspClient } from './client.js';
-import { HELLO_DIR, makeWorkspace, removeWorkspace, writeFile } from './fixtures.js';
+import { HELLO_DIR, makeWorkspace, moduleTree, removeWorkspace, writeFile } from './fixtures.js';
 
 interface ModulesResult {
   modules: { file: string; name: string; ok: boolean; verdict: string; reportUri: string }[];
@@ -213,4 +213,47 @@ describe('a signed Debian module', () => {
       removeWorkspace(ws);
     }
   });
+});
+
+describe('a compressed module and a target that cannot be read', () => {
+  test('vfio-pci.ko.xz of 6.12 loads on its own kernel through init_module', async () => {
+    const outside = makeWorkspace({});
+    const tree = moduleTree(outside, REL_612);
+    const ko = path.join(modulesDir(REL_612), 'kernel/drivers/vfio/pci/vfio-pci.ko.xz');
+    const ws = makeWorkspace({ 'vfio-pci.ko.xz': { copy: ko } });
+    const client = await LspClient.start({ folders: [ws], settings: { kernel: tree } });
+    try {
+      const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+      assert.deepEqual(r.modules.map((m) => [m.name, m.verdict]), [['vfio_pci', 'loads']]);
+      const report = await client.request<{ text: string }>('kmodsim/report',
+        { uri: r.modules[0].reportUri });
+      assert.match(report.text, new RegExp(`^target: ${REL_612.replace(/[.+]/g, '\\$&')} \\(`,
+        'm'));
+      // kmod's insmod decompresses it and hands the image to init_module().
+      assert.match(report.text, /^verdict: init_module returns 0: the module loads$/m);
+      assert.match(report.text, /^kernel log:\n {2}\(nothing printed\)$/m);
+    } finally {
+      await client.stop();
+      removeWorkspace(ws);
+      removeWorkspace(outside);
+    }
+  });
+
+  test('a kernel setting that cannot be read falls back to the bundled profile, said so',
+    async () => {
+      const ws = makeWorkspace({ 'hello.ko': { copy: path.join(HELLO_DIR, 'hello.ko') } });
+      const missing = path.join(ws, 'no-such-kernel');
+      const client = await LspClient.start({ folders: [ws], settings: { kernel: missing } });
+      try {
+        const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+        assert.equal(r.modules[0].verdict, 'loads (OE)');
+        const diags = await client.diagnosticsOf(r.modules[0].reportUri);
+        const note = `kmodsim.kernel '${missing}': ${missing}: no such profile, headers ` +
+          'directory or module tree; using the bundled profile instead';
+        assert.deepEqual(diags.filter((d) => d.severity === 2).map((d) => d.message), [note]);
+      } finally {
+        await client.stop();
+        removeWorkspace(ws);
+      }
+    });
 });
