@@ -1,15 +1,16 @@
 // A plain LSP client for the protocol tests: it starts the bundled server (dist/server.js,
-// built by `node esbuild.mjs`) over stdio, answers the server's requests the way an editor
+// built by `node esbuild.mjs`) over stdio or node IPC, answers the server's requests the way an editor
 // would (workspace/configuration with the settings given), and records what the server
 // publishes: diagnostics per URI, notifications and log lines.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import {
-  createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
+  createMessageConnection, IPCMessageReader, IPCMessageWriter, StreamMessageReader,
+  StreamMessageWriter, type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 
@@ -24,6 +25,8 @@ export interface StartOptions {
   // Answer workspace/configuration (as VS Code does); otherwise the settings go in
   // initializationOptions, as a client without it would send them.
   configuration?: boolean;
+  // stdio (any LSP client) or node IPC (how vscode-languageclient starts it).
+  transport?: 'stdio' | 'ipc';
 }
 
 export function fileUri(file: string): string {
@@ -40,6 +43,7 @@ export class LspClient {
   readonly logs: string[] = [];
   private waiters: Waiter[] = [];
   settings: Record<string, unknown>;
+  initializeResult: unknown;
 
   private constructor(private readonly proc: ChildProcess,
     readonly connection: MessageConnection, settings: Record<string, unknown>) {
@@ -48,9 +52,14 @@ export class LspClient {
 
   static async start(o: StartOptions): Promise<LspClient> {
     if (!fs.existsSync(SERVER)) throw new Error(`${SERVER} is missing: run \`node esbuild.mjs\``);
-    const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const connection = createMessageConnection(new StreamMessageReader(proc.stdout!),
-      new StreamMessageWriter(proc.stdin!));
+    const ipc = o.transport === 'ipc';
+    const proc = ipc
+      ? fork(SERVER, ['--node-ipc'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+      : spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const connection = ipc
+      ? createMessageConnection(new IPCMessageReader(proc), new IPCMessageWriter(proc))
+      : createMessageConnection(new StreamMessageReader(proc.stdout!),
+        new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, connection, o.settings ?? {});
     proc.stderr!.on('data', (d: Buffer) => client.logs.push(`stderr: ${d}`));
     connection.onNotification('textDocument/publishDiagnostics',
@@ -73,7 +82,7 @@ export class LspClient {
     connection.onRequest('window/workDoneProgress/create', () => null);
     connection.listen();
     const configuration = o.configuration ?? true;
-    await connection.sendRequest('initialize', {
+    client.initializeResult = await connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: o.folders[0] ? fileUri(o.folders[0]) : null,
       workspaceFolders: o.folders.map((f) => ({ uri: fileUri(f), name: path.basename(f) })),

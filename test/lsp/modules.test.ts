@@ -257,3 +257,20 @@ describe('a compressed module and a target that cannot be read', () => {
       }
     });
 });
+
+test('over node IPC, as the VS Code client starts it, the server answers the same', async () => {
+  const ws = makeWorkspace({ 'hello.ko': { copy: path.join(HELLO_DIR, 'hello.ko') } });
+  const client = await LspClient.start({ folders: [ws], transport: 'ipc' });
+  try {
+    const init = client.initializeResult as { serverInfo: { name: string };
+      capabilities: { hoverProvider: boolean } };
+    assert.equal(init.serverInfo.name, 'kmodsim');
+    assert.equal(init.capabilities.hoverProvider, true);
+    const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
+    assert.deepEqual(r.modules.map((m) => [m.name, m.verdict]), [['hello', 'loads (OE)']]);
+    await client.diagnosticsOf(reportUriOf(path.join(ws, 'hello.ko')));
+  } finally {
+    await client.stop();
+    removeWorkspace(ws);
+  }
+});
