@@ -1,7 +1,7 @@
 // A plain LSP client for the protocol tests: it starts the bundled server (dist/server.js,
-// built by `node esbuild.mjs`) over stdio or node IPC, answers the server's requests the way an editor
-// would (workspace/configuration with the settings given), and records what the server
-// publishes: diagnostics per URI, notifications and log lines.
+// built by `node esbuild.mjs`) over stdio or node IPC, answers the server's requests the
+// way an editor would (workspace/configuration with the settings given), and records what
+// the server publishes: diagnostics per URI, notifications and log lines.
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
