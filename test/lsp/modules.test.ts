@@ -269,6 +269,12 @@ test('over node IPC, as the VS Code client starts it, the server answers the sam
     const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
     assert.deepEqual(r.modules.map((m) => [m.name, m.verdict]), [['hello', 'loads (OE)']]);
     await client.diagnosticsOf(reportUriOf(path.join(ws, 'hello.ko')));
+
+    // Select target kernel: the bundled profile (stored as ""), then the running kernel.
+    const targets = await client.request<{ label: string; value: string }[]>(
+      'kmodsim/targets', {});
+    assert.deepEqual(targets.slice(0, 2).map((t) => [t.label, t.value]), [
+      ['debian-6.1.0-57-amd64 (bundled profile)', ''], ['running', 'running']]);
   } finally {
     await client.stop();
     removeWorkspace(ws);
