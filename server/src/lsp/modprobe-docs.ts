@@ -123,7 +123,8 @@ function contextOf(text: string, offset: number): Context {
 
 export function moduleCompletions(dir: ModuleDirectory): CompletionItem[] {
   return dir.names().map((m) => {
-    const known = dir.lookup(m.name);
+    // A tree module's facts would mean reading its file: thousands of them for one list.
+    const known = m.origin === 'workspace' ? dir.lookup(m.name) : undefined;
     const desc = known?.facts?.description;
     return { label: m.name, kind: CompletionItemKind.Module,
       detail: m.origin === 'workspace' ? `workspace module${known?.verdict ? ': '

@@ -11,6 +11,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { readModuleFile } from '../kernel/capture.js';
+import { parseModprobeConf } from '../modprobe/config.js';
 import { ModuleImage } from '../module/image.js';
 import { readModuleSignature } from '../module/signature.js';
 import { formatModinfo, formatParamDefaults } from '../report/modinfo.js';
@@ -206,9 +207,9 @@ connection.onCompletion(async (p): Promise<CompletionItem[]> => {
   if (!d || !isModprobeDocument(d)) return [];
   try {
     const file = pathOf(d.uri) ?? d.uri;
-    const dir = workspace.directory();
-    const { conf } = modprobeDiagnostics(file, d.getText(), dir);
-    return modprobeCompletions(conf, p.position, dir);
+    // Parsing is enough here; the options checks are the diagnostics' business.
+    const conf = parseModprobeConf(file, d.getText());
+    return modprobeCompletions(conf, p.position, workspace.directory());
   } catch (e) {
     log.error(`completion: ${(e as Error).stack ?? e}`);
     return [];
@@ -221,9 +222,8 @@ connection.onHover(async (p) => {
   if (!d || !isModprobeDocument(d)) return null;
   try {
     const file = pathOf(d.uri) ?? d.uri;
-    const dir = workspace.directory();
-    const { conf } = modprobeDiagnostics(file, d.getText(), dir);
-    return modprobeHover(conf, p.position, dir) ?? null;
+    const conf = parseModprobeConf(file, d.getText());
+    return modprobeHover(conf, p.position, workspace.directory()) ?? null;
   } catch (e) {
     log.error(`hover: ${(e as Error).stack ?? e}`);
     return null;
