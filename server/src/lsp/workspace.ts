@@ -26,6 +26,9 @@ import { bootArgsOf, simulationKey, type EffectiveSettings } from './settings.js
 import { readFacts, simulateLoad, type ModuleFacts } from './simulate.js';
 
 const RECHECK_MS = 500;
+// The largest module file read: Debian's largest (amdgpu.ko) is 19 MB, and a file is read
+// whole into memory, so a 1 GB file in the workspace must not be.
+export const MAX_MODULE_FILE = 256 << 20;
 
 export interface ModuleEntry {
   file: string;
@@ -40,6 +43,8 @@ export interface ModuleEntry {
   options?: string;
   // When its file settled (performance.now()), until its diagnostics are out.
   settledAt?: number;
+  // Why the file could not be read or decoded, for the report.
+  readError?: string;
 }
 
 // Where the text of a modprobe file comes from: the open editor, else the disk.
@@ -89,6 +94,7 @@ export class Workspace {
   // The first scan, and the watcher from then on.
   async start() {
     this.scanning = true;
+    this.scanQueued = false;
     const t0 = performance.now();
     // The watcher first: a file written while the scan runs is then seen by one or both.
     await this.watch();
@@ -110,8 +116,9 @@ export class Workspace {
       `modprobe file(s) in ${(performance.now() - t0).toFixed(0)} ms`);
     this.publishConfs();
     this.onModulesChanged();
+    this.scanQueued = true;
     for (const m of found.modules) this.enqueue(m, performance.now());
-    if (!this.queue.size) this.finishScan();
+    if (!this.queue.size && !this.draining) this.finishScan();
   }
 
   private finishScan() {
@@ -134,6 +141,9 @@ export class Workspace {
       // Our own debounce and identity check merge the steps of a rewrite; chokidar's merging
       // of an unlink and a re-add would hide a rename over the file made soon after another.
       atomic: false,
+      // As the scan: a link to a directory (`loop -> .`) would be walked again and again, and
+      // every module under it reported once per path.
+      followSymlinks: false,
       ignored: (p, stats) => {
         const base = path.basename(p);
         if (stats?.isDirectory()) return skippedDir(base);
@@ -228,6 +238,10 @@ export class Workspace {
     void this.drain();
   }
 
+  // Set once the first scan has queued what it found: a drain started earlier by a watcher
+  // event must not end the scan (and answer `wait` requests) before that.
+  private scanQueued = false;
+
   private async drain() {
     if (this.draining) return;
     this.draining = true;
@@ -246,8 +260,8 @@ export class Workspace {
       this.onModulesChanged();
     } finally {
       this.draining = false;
-      if (this.scanning) this.finishScan();
-      for (const d of this.drained.splice(0)) d();
+      if (!this.scanning) for (const d of this.drained.splice(0)) d();
+      else if (this.scanQueued) this.finishScan();
     }
   }
 
@@ -258,13 +272,20 @@ export class Workspace {
     if (identity && identity === e.identity && e.facts) return true;
     e.identity = identity;
     e.facts = undefined;
+    e.readError = undefined;
     if (!identity) return undefined;
     try {
+      const size = fs.statSync(e.file).size;
+      if (size > MAX_MODULE_FILE) {
+        throw new Error(`${size} bytes is more than any module (kmodsim reads at most ` +
+          `${MAX_MODULE_FILE} bytes of one)`);
+      }
       const raw = new Uint8Array(fs.readFileSync(e.file));
       e.facts = readFacts(e.file, raw);
       return raw;
     } catch (err) {
-      this.log.warn(`${e.file}: ${(err as Error).message}`);
+      e.readError = (err as Error).message;
+      this.log.warn(`${e.file}: ${e.readError}`);
       return undefined;
     }
   }
@@ -311,14 +332,27 @@ export class Workspace {
     }
   }
 
+  // Parsed once per version of the file: every module's load asks for them, and a file of
+  // 100,000 lines takes a second to parse.
+  private parsedConfs = new Map<string, { identity: string; conf: ConfFile }>();
+
   // The modprobe files as modprobe would read them: from disk, unsaved edits aside.
   private confFiles(): ConfFile[] {
     const out: ConfFile[] = [];
     for (const c of [...this.confs].sort()) {
+      const identity = identityOf(c);
+      const cached = this.parsedConfs.get(c);
+      if (identity && cached?.identity === identity) {
+        out.push(cached.conf);
+        continue;
+      }
       try {
-        out.push(parseModprobeConf(c, fs.readFileSync(c, 'utf8')));
+        const conf = parseModprobeConf(c, fs.readFileSync(c, 'utf8'));
+        if (identity) this.parsedConfs.set(c, { identity, conf });
+        out.push(conf);
       } catch {
         // Gone since it was listed: it has no options to give.
+        this.parsedConfs.delete(c);
       }
     }
     return out;
@@ -340,7 +374,8 @@ export class Workspace {
     const s = typed?.settings ?? this.settings;
     const target = typed ? targetOf(s) : this.target;
     if (!e.facts) {
-      const why = e.identity ? 'the file could not be read' : 'the file does not exist';
+      const why = e.readError ?? (e.identity ? 'the file could not be read'
+        : 'the file does not exist');
       return renderUnreadable(e.file, target.label, why);
     }
     let params = typed?.params ?? '';
