@@ -5,14 +5,10 @@
 // targets, this script only measures them).
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findModules } from '../server/src/cli/check.js';
-import type { KernelProfile } from '../server/src/kernel/profile.js';
-import { decompressModule } from '../server/src/module/decompress.js';
-import { readModuleSignature, readPkcs7Der } from '../server/src/module/signature.js';
 import { measureEditor, type EditorFigures } from './lsp-client.js';
 
 const REPO = path.resolve(__dirname, '..');
@@ -127,34 +123,20 @@ const measurements: Record<string, { what: string; run: () => Run }> = {
   node_start: { what: 'floor: node -e 0 (process start)', run: () => timeCommand(
     process.execPath, ['-e', '0']) },
   signature_floor: { what: 'floor: SHA-256 + RSA verify of every 6.1 module, 1 thread',
-    run: () => inProcess(signatureFloor) },
+    run: () => timeFloor('signature', tree61) },
   xz_dc_tree: { what: 'floor: xz -dc (liblzma) of the .ko.xz tree, batched',
     run: () => timeBatched('xz', ['-dc'], tree612) },
   lzma_floor: { what: 'floor: kmodsim\'s xz decoder on the .ko.xz tree, 1 thread',
-    run: () => inProcess(() => {
-      for (const f of tree612) decompressModule(fs.readFileSync(f), 'xz');
-    }) },
+    run: () => timeFloor('xz', tree612) },
 };
 
-function inProcess(f: () => void): Run {
-  const t = process.hrtime.bigint();
-  f();
-  return { seconds: Number(process.hrtime.bigint() - t) / 1e9, ok: true };
-}
-
-// What module_sig_check costs with the profile's certificate, and nothing else of the load.
-const signer = new crypto.X509Certificate(
-  (JSON.parse(fs.readFileSync(PROFILE_61, 'utf8')) as KernelProfile).trustedSigners[0]
-    .certificatePem!).publicKey;
-function signatureFloor() {
-  for (const f of tree61) {
-    const bytes = fs.readFileSync(f);
-    const sig = readModuleSignature(bytes);
-    if (!sig.present) continue;
-    const der = bytes.subarray(sig.elfLength, sig.elfLength + sig.sigLength);
-    const signature = readPkcs7Der(der)?.signature;
-    if (signature) crypto.verify('sha256', bytes.subarray(0, sig.elfLength), signer, signature);
-  }
+// A floor (bench/floors.ts) in its own process; it times its own loop, without node's start.
+function timeFloor(what: string, files: string[]): Run {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'bench',
+    'floors.ts'), what, PROFILE_61], { input: files.join('\n'), encoding: 'utf8',
+    maxBuffer: 1 << 26 });
+  const ok = r.status === 0;
+  return { seconds: ok ? Number(r.stdout) : NaN, ok, note: ok ? undefined : r.stderr };
 }
 
 function median(xs: number[]): number {
