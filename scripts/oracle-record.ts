@@ -51,6 +51,8 @@ function toRecord(c: MatrixCase, boot: BootResult): RecordedCase {
     errno_name: got.errno ? errnoName(got.errno) : '',
     kmsg: got.kmsg.map((l) => ({ level: l.level, text: kmsgText(l.text) })),
     taint_before: got.taint_before, taint_after: got.taint_after, loaded: got.loaded,
+    // Lines that arrived after the previous case had been read (late output of its module).
+    ...(got.stray_before ? { stray_lines_before: got.stray_before } : {}),
   };
 }
 

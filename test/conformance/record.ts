@@ -25,6 +25,8 @@ export interface RecordedCase {
   undecidable?: string;
   // The relocation messages print a `val` derived from where memory was allocated.
   address_values?: boolean;
+  // How many lines came in between the previous case and this one (not part of either).
+  stray_lines_before?: number;
 }
 
 export interface RecordedBatch {
