@@ -21,8 +21,12 @@ export function makeWorkspace(files: Record<string, Content>): string {
 export function writeFile(dir: string, rel: string, content: Content) {
   const file = path.join(dir, rel);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  if (typeof content === 'object' && 'copy' in content) fs.copyFileSync(content.copy, file);
-  else fs.writeFileSync(file, content);
+  // A Buffer has a copy() method of its own, so bytes are told apart first.
+  if (typeof content === 'string' || content instanceof Uint8Array) {
+    fs.writeFileSync(file, content);
+  } else {
+    fs.copyFileSync(content.copy, file);
+  }
 }
 
 export function removeWorkspace(dir: string) {

@@ -185,6 +185,33 @@ describe('symbols on the C source', () => {
   });
 });
 
+test('a module that imports the wrong namespace gets the finding on MODULE_IMPORT_NS', async () => {
+  const dir = path.dirname(testModule(REL_61, 'kmsim_user'));
+  const edited = Buffer.from(fs.readFileSync(path.join(dir, 'kmsim_user.ko')));
+  const at = edited.indexOf('import_ns=KMSIM\0');
+  assert.ok(at > 0);
+  edited.write('import_ns=KMSIX\0', at, 'latin1');
+  const ws = makeWorkspace({
+    'kmsim_user.ko': edited,
+    'kmsim_user.c': { copy: path.join(dir, 'kmsim_user.c') },
+    'kmsim_exports.ko': { copy: path.join(dir, 'kmsim_exports.ko') },
+  });
+  const client = await LspClient.start({ folders: [ws] });
+  try {
+    const c = path.join(ws, 'kmsim_user.c');
+    const d = await client.diagnosticsOf(fileUri(c), (x) => x.length > 0);
+    const ns = d.filter((x) => String(x.message).includes('namespace'));
+    assert.deepEqual(ns.map((x) => [x.range.start.line, x.message]), [
+      [lineOf(c, 'MODULE_IMPORT_NS('), 'kmsim_user: module uses symbol (kmsim_in_ns) from ' +
+        "namespace KMSIM, but does not import it.\nadd MODULE_IMPORT_NS(KMSIM) to the module's " +
+        'source'],
+    ]);
+  } finally {
+    await client.stop();
+    removeWorkspace(ws);
+  }
+});
+
 describe('a signed Debian module', () => {
   test('vfio-pci.ko (35 KB) loads on its own kernel, its dependencies in place', async () => {
     const ko = path.join(modulesDir(REL_61), 'kernel/drivers/vfio/pci/vfio-pci.ko');
