@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { effectiveSettings } from '../../server/src/lsp/settings.js';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CLI = path.join(REPO, 'server', 'src', 'cli', 'main.ts');
@@ -132,5 +133,48 @@ test('the trap itself works: a child_process call is recorded and refused', () =
     assert.equal(fs.existsSync(path.join(dir, 'PWNED')), false);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The editor's setting rule (server/src/lsp/settings.ts): in an untrusted workspace a path
+// setting counts only when it really leads inside the workspace, through symlinks too.
+test('untrusted workspace: settings that lead outside it are ignored, symlinks followed', () => {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodsim-trust-'));
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodsim-outside-'));
+  try {
+    fs.mkdirSync(path.join(ws, 'headers'));
+    fs.symlinkSync(outside, path.join(ws, 'innocent'));
+    const check = (kernel: string, buildDirs: string[], trusted: boolean) =>
+      effectiveSettings({ kernel, buildDirs }, [ws], trusted);
+
+    const inside = check('headers', ['headers/build', 'new/dir'], false);
+    assert.equal(inside.kernelPath, path.join(ws, 'headers'));
+    assert.deepEqual(inside.buildDirs, [path.join(ws, 'headers/build'), path.join(ws, 'new/dir')]);
+    assert.deepEqual(inside.ignored, []);
+
+    const out = check('innocent', [outside, '../elsewhere', 'innocent/sub'], false);
+    assert.equal(out.kernelPath, '');
+    assert.equal(out.kernel, '');
+    assert.deepEqual(out.buildDirs, []);
+    const real = fs.realpathSync(outside);
+    assert.deepEqual(out.ignored, [
+      `kmodsim.kernel '${path.join(ws, 'innocent')}' (it leads to ${real}) is outside the ` +
+        'workspace and the workspace is not trusted',
+      `kmodsim.buildDirs entry '${outside}' is outside the workspace and the workspace is not ` +
+        'trusted',
+      `kmodsim.buildDirs entry '${path.resolve(ws, '../elsewhere')}' is outside the workspace ` +
+        'and the workspace is not trusted',
+      `kmodsim.buildDirs entry '${path.join(ws, 'innocent/sub')}' (it leads to ` +
+        `${path.join(real, 'sub')}) is outside the workspace and the workspace is not trusted`,
+    ]);
+    assert.equal(check('running', [], false).kernelPath, '');
+
+    // Trusted, the same settings count as written.
+    const trusted = check('innocent', [outside], true);
+    assert.equal(trusted.kernelPath, path.join(ws, 'innocent'));
+    assert.deepEqual(trusted.buildDirs, [outside]);
+  } finally {
+    fs.rmSync(ws, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
   }
 });

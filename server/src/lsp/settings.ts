@@ -4,6 +4,7 @@
 // file on the machine). The server cannot tell user settings from workspace settings, so in
 // an untrusted workspace every outside path is ignored, and said so in the log.
 
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { PartialSettings, Settings } from './protocol.js';
@@ -70,14 +71,28 @@ export function isInside(file: string, folders: string[]): boolean {
   });
 }
 
+// Where a path really leads: a symlink inside the workspace may point anywhere. A path that
+// does not exist yet resolves through its nearest existing ancestor.
+export function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    const parent = path.dirname(p);
+    return parent === p ? p : path.join(realPath(parent), path.basename(p));
+  }
+}
+
 export function effectiveSettings(raw: PartialSettings & { trace?: string }, folders: string[],
   trusted: boolean): EffectiveSettings {
   const d = DEFAULT_SETTINGS;
   const ignored: string[] = [];
   const base = folders[0] ?? process.cwd();
   const allowed = (p: string, what: string) => {
-    if (trusted || isInside(p, folders)) return true;
-    ignored.push(`${what} '${p}' is outside the workspace and the workspace is not trusted`);
+    const real = realPath(p);
+    if (trusted || isInside(real, folders.map(realPath))) return true;
+    const via = real !== p ? ` (it leads to ${real})` : '';
+    ignored.push(`${what} '${p}'${via} is outside the workspace and the workspace is not ` +
+      'trusted');
     return false;
   };
 
