@@ -11,14 +11,21 @@ import {
   readExtendedVersions, readVersions, type ExtendedVersions, type Versions,
 } from './versions.js';
 
+// Decoded parts by ELF file: two views of one decoded file (`kmodsim check`'s dependency scan
+// and the load it hands the file to) decode each part once.
+const decoded = new WeakMap<ElfFile, Map<string, unknown>>();
+
 export class ModuleImage {
   readonly elf: ElfFile;
   readonly relocated: RelocatedView;
-  private cache = new Map<string, unknown>();
+  private cache: Map<string, unknown>;
 
   constructor(elf: ElfFile) {
     this.elf = elf;
     this.relocated = new RelocatedView(elf);
+    let cache = decoded.get(elf);
+    if (!cache) decoded.set(elf, cache = new Map());
+    this.cache = cache;
   }
 
   static open(bytes: Uint8Array, opts?: OpenOptions): ModuleImage {
