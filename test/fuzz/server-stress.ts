@@ -2,7 +2,7 @@
 // rewritten while it is being simulated and one deleted mid-run, a 1 GB file, symlink loops,
 // files that cannot be read as modules (a FIFO, a directory, a dangling link), and a modprobe.d
 // file of 100,000 lines. Used by server-stress.test.ts (what must hold) and, run directly, as
-// `node --import tsx test/fuzz/server-stress.ts [MODULES]`, it prints figures: completion
+// `node --import tsx test/fuzz/server-stress.ts [MODULES [LINES]]`, it prints figures: completion
 // latency while the scan runs, time to the first and last diagnostics, the server's peak RSS.
 
 import * as fs from 'node:fs';
@@ -28,7 +28,8 @@ export interface StressWorkspace {
 export const HUGE_LINES = 100_000;
 const BAD_EVERY = 5000;
 
-export function makeStressWorkspace(moduleCount: number): StressWorkspace {
+export function makeStressWorkspace(moduleCount: number, confLines = HUGE_LINES):
+  StressWorkspace {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodsim-stress-'));
   const hello = path.join(REPO, 'examples/hello/hello.ko');
   const modules: string[] = [];
@@ -64,7 +65,7 @@ export function makeStressWorkspace(moduleCount: number): StressWorkspace {
   fs.mkdirSync(confDir, { recursive: true });
   const lines: string[] = [];
   const badLines: number[] = [];
-  for (let i = 0; i < HUGE_LINES; i++) {
+  for (let i = 0; i < confLines; i++) {
     if (i % BAD_EVERY === BAD_EVERY - 1) {
       badLines.push(i);
       lines.push(`optoins m${i % moduleCount} x=1`);
@@ -142,11 +143,12 @@ function percentile(xs: number[], p: number): number {
 
 async function main() {
   const count = Number(process.argv[2] ?? 5000);
-  const w = makeStressWorkspace(count);
+  const lines = Number(process.argv[3] ?? HUGE_LINES);
+  const w = makeStressWorkspace(count, lines);
   try {
     const r = await runStress(w);
     const ms = r.completionMs;
-    console.log(`modules ${count}, scan ${(r.scanMs / 1000).toFixed(1)} s, completions ` +
+    console.log(`modules ${count}, modprobe.d lines ${lines}, scan ${(r.scanMs / 1000).toFixed(1)} s, completions ` +
       `${ms.length}: p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99)
         .toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms, server peak RSS ` +
       `${peakRssMb(r.pid).toFixed(0)} MB`);
