@@ -34,10 +34,11 @@ function imagePackage(release: string): { package: string; version: string } {
   return { package: pkg, version };
 }
 
-function toRecord(c: MatrixCase, boot: BootResult): RecordedCase {
+function toRecord(c: MatrixCase, boot: BootResult, bootArgs: string): RecordedCase {
   const got = boot.cases.find((g) => g.id === c.id);
   const base = {
     id: c.id, ko: c.ko, flags: c.flags ?? '0', params: c.params ?? '', options: c.options ?? '',
+    boot_args: bootArgs,
     ...(c.ownOutput ? { own_output: c.ownOutput } : {}),
     ...(c.undecidable ? { undecidable: c.undecidable } : {}),
     ...(c.addressValues ? { address_values: true } : {}),
@@ -76,7 +77,7 @@ async function recordBatch(release: string, batch: Batch, inputsDir: string):
     const boot = await bootBatch(tools, { release, bootArgs: sub.bootArgs,
       casesText: casesText(sub), inputsDir, inputs: batchInputs(sub), workDir: work });
     fs.rmSync(work, { recursive: true, force: true });
-    let cases = todo.map((c) => toRecord(c, boot));
+    let cases = todo.map((c) => toRecord(c, boot, sub.bootArgs));
     todo = [];
     const dead = cases.findIndex((c) => c.stage === 'no-result');
     if (dead >= 0) {

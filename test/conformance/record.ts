@@ -7,6 +7,8 @@ export interface RecordedCase {
   flags: string;
   params: string;
   options: string;
+  // The kernel command line options of the boot the case ran in (its batch's).
+  boot_args: string;
   // 'crashed': the guest died on this case (see crash); 'no-result': it never ran.
   stage: 'syscall' | 'crashed' | 'no-result';
   crash?: string;
