@@ -40,6 +40,37 @@ async function typeIntoQuickInput(page: Page, text: string): Promise<void> {
   await box.pressSequentially(text, { delay: 20 });
 }
 
+// Types a filter into the Problems panel until its badge says it took effect: the panel builds
+// its filter box lazily and, while the first markers arrive, can drop what was typed.
+async function filterProblems(page: Page, glob: string, badge: RegExp): Promise<void> {
+  const filter = page.locator('.viewpane-filter input:visible').first();
+  for (let attempt = 1; ; attempt++) {
+    await filter.fill(glob);
+    if (glob === '') return;
+    try {
+      await page.getByText(badge).first().waitFor({ timeout: 3_000 });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+}
+
+// The report's tokens are coloured: the grammar runs (in a worker) by the time of the shot.
+async function waitForColouredHeading(page: Page, heading: string): Promise<void> {
+  await page.waitForFunction((text) => {
+    // Runs in the page; this project's lib has no DOM types.
+    type Span = { textContent: string | null; className: string };
+    const doc = (globalThis as unknown as
+      { document: { querySelectorAll(sel: string): ArrayLike<Span> } }).document;
+    const spans = Array.from(doc.querySelectorAll(
+      '.editor-group-container.active .view-lines span'));
+    // Monaco renders blanks as no-break spaces.
+    return spans.some((s) => s.textContent?.replace(/\u00a0/g, ' ') === text &&
+      s.className !== 'mtk1');
+  }, heading, { timeout: 20_000 });
+}
+
 test('Problems panel, Simulate insmod from the palette, the report', { timeout: 180_000 },
   async () => {
     checkTools();
@@ -53,6 +84,9 @@ test('Problems panel, Simulate insmod from the palette, the report', { timeout: 
     const browser = await launchChromium(root);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const page = await browser.newPage();
+    // The workbench's console (grammar and extension errors show up there), for the artifacts.
+    const consoleLines: string[] = [];
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     try {
       await page.goto(`${cs.url}?folder=${encodeURIComponent(ws)}`);
 
@@ -67,9 +101,8 @@ test('Problems panel, Simulate insmod from the palette, the report', { timeout: 
       // The server's verdicts on the options lines, in the kernel's words, in the Problems
       // panel filtered to this file (hello.c gets some of the same messages).
       await page.keyboard.press('Control+Shift+M');
-      const filter = page.locator('.markers-panel-action-filter input, .viewpane-filter input')
-        .first();
-      await filter.fill('**/modprobe.d/kmodsim.conf');
+      await page.locator('.markers-panel').waitFor();
+      await filterProblems(page, '**/modprobe.d/kmodsim.conf', /Showing 3 of \d+/);
       const problem = (text: string) =>
         page.locator('.markers-panel .monaco-list-row', { hasText: text }).first();
       for (const [text, icon] of [["hello: `lots' invalid for parameter `times'", 'error'],
@@ -80,7 +113,7 @@ test('Problems panel, Simulate insmod from the palette, the report', { timeout: 
           `${text} is shown as ${icon}`);
       }
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-problems.png') });
-      await filter.fill('');
+      await filterProblems(page, '', /^$/);
 
       // kmodsim: Simulate insmod, from the command palette.
       await page.keyboard.press('F1');
@@ -125,11 +158,13 @@ test('Problems panel, Simulate insmod from the palette, the report', { timeout: 
       await page.locator('.statusbar-item', { hasText:
         "6.1.0-57-amd64 hello: EINVAL: hello: `1' invalid for parameter `delays'" }).first()
         .waitFor();
+      await waitForColouredHeading(page, 'kernel log:');
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-report.png') });
     } catch (e) {
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-failure.png') }).catch(() => {});
       throw e;
     } finally {
+      fs.writeFileSync(path.join(ARTIFACTS, 'ui-console.log'), consoleLines.join('\n') + '\n');
       await browser.close();
       await cs.stop();
       fs.rmSync(ws, { recursive: true, force: true });
