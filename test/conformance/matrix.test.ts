@@ -48,7 +48,12 @@ function replaySeries(series: Series): Outcome[] {
         const diffs = exp.stage === 'crashed' ? []
           : differences(exp, got[i], own, exp.address_values);
         const why = exp.undecidable ?? got[i].undecidable;
-        const verdict = why ? 'undecidable' : diffs.length ? 'disagree' : 'agree';
+        let verdict: Outcome['verdict'] = why ? 'undecidable' : diffs.length ? 'disagree' : 'agree';
+        // Where the real kernel oopsed the simulator must at least say it cannot follow.
+        if (exp.stage === 'crashed' && !got[i].unknowns.some((u) => /oops/.test(u))) {
+          diffs.push(`the real kernel crashed (${exp.crash}); the simulation does not say so`);
+          verdict = 'disagree';
+        }
         outcomes.push({ boot: boot.name, id: exp.id, verdict, diffs, why });
       });
     }
