@@ -9,6 +9,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import {
   PARAM_COMPLETIONS, type ParamCompletionItem, type ParamCompletionsParams,
 } from '../../server/src/lsp/protocol.js';
+import { insertCompletion } from './paramText.js';
 
 interface Item extends vscode.QuickPickItem { completion?: ParamCompletionItem }
 
@@ -20,18 +21,6 @@ function loadItem(text: string): Item {
 function completionItem(c: ParamCompletionItem): Item {
   return { label: c.label, description: c.detail, detail: c.documentation, alwaysShow: true,
     completion: c };
-}
-
-// Puts a completion into the parameter string in place of the word being typed: a name
-// ("times=") replaces the whole last word, a value ("true") the part after its last `=` or
-// `,`. Words are split at blanks, as the kernel's next_arg does outside double quotes; a
-// quoted value with blanks in it is completed as if it ended at the blank.
-export function insertCompletion(text: string, label: string): string {
-  const wordStart = Math.max(text.lastIndexOf(' '), text.lastIndexOf('\t')) + 1;
-  const word = text.slice(wordStart);
-  if (label.includes('=') || !word.includes('=')) return text.slice(0, wordStart) + label;
-  const valueStart = Math.max(word.lastIndexOf('='), word.lastIndexOf(',')) + 1;
-  return text.slice(0, wordStart) + word.slice(0, valueStart) + label + ' ';
 }
 
 export async function askParams(client: LanguageClient, file: string,
