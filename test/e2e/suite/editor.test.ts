@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { KmodsimApi } from '../../../client/src/extension.js';
-import type { SimulateInsmodResult } from '../../../server/src/lsp/protocol.js';
+import { reportUri, type SimulateInsmodResult } from '../../../server/src/lsp/protocol.js';
 
 const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
 const HELLO = path.join(ws, 'hello', 'hello.ko');
@@ -135,6 +135,33 @@ describe('kmodsim in code-server', () => {
     const real = execFileSync('modinfo', [HELLO], { encoding: 'utf8' });
     assert.ok(text.startsWith(real), `${text}\n--- modinfo:\n${real}`);
     assert.equal(vscode.window.activeTextEditor?.document.getText(), text);
+  });
+
+  it('renders a watched module\'s report with the modprobe.d options applied', async () => {
+    // Opened by URI alone, so the content provider asks the server (kmodsim/report).
+    const uri = vscode.Uri.parse(reportUri(HELLO));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    assert.equal(doc.languageId, 'kmodsim-report');
+    // modprobe passes all three options lines as one string; parse_args reports each bad
+    // argument and goes on, and the unknown one is ignored with a warning.
+    const text = doc.getText();
+    const log = text.slice(text.indexOf('kernel log:')).split('\n')
+      .filter((l) => /^\s+kern\s*:/.test(l)).map((l) => l.replace(/^\s+kern\s*:\s*\w+\s*: /, ''));
+    assert.deepEqual(log, [
+      'hello: loading out-of-tree module taints kernel.',
+      'hello: module verification failed: signature and/or required key missing - ' +
+        'tainting kernel',
+      "hello: `lots' invalid for parameter `times'",
+      'delays: can only take 3 arguments',
+      "hello: `1' invalid for parameter `delays'",
+      "hello: unknown parameter 'nosuch' ignored",
+    ], text);
+    const diags = await waitFor('diagnostics on the watched report', () => {
+      const d = vscode.languages.getDiagnostics(uri);
+      return d.length > 0 && d;
+    });
+    assert.ok(diags.some((d) => d.code === 'EINVAL' ||
+      (typeof d.code === 'object' && d.code.value === 'EINVAL')), JSON.stringify(diags));
   });
 
   it('Simulate insmod: a 6.12 module on the bundled 6.1 profile fails at module_layout',
