@@ -242,4 +242,25 @@ describe('kmodsim in code-server', () => {
     ]);
     await vscode.commands.executeCommand('kmodsim.selectTarget', '');
   });
+  it('a rebuilt module is simulated again: the 6.1 build of kmsim_params loads', async () => {
+    const ext = vscode.extensions.getExtension<KmodsimApi>('kmodsim.kmodsim')!;
+    const built61 = path.join(ext.extensionPath, 'test', 'modules', 'build', '6.1.0-57-amd64',
+      'kmsim_params.ko');
+    const uri = vscode.Uri.parse(reportUri(PARAMS_612));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    // The target was set back to the bundled 6.1 profile, which the server re-simulates on.
+    await waitFor('the status bar verdict of the 6.12 build',
+      () => /kmsim_params: ENOEXEC/.test(api.statusText()));
+
+    // As a rebuild would: the file changes in place; VS Code's watcher tells the server.
+    fs.copyFileSync(built61, PARAMS_612);
+    await waitFor('the status bar verdict of the rebuilt module',
+      () => /kmsim_params: loads/.test(api.statusText()));
+    await waitFor('the report of the rebuilt module', () =>
+      /^verdict: finit_module returns 0: the module loads/m.test(doc.getText()));
+    const errors = vscode.languages.getDiagnostics(uri)
+      .filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
+    assert.deepEqual(errors.map((d) => d.message), []);
+  });
 });
