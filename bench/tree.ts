@@ -50,7 +50,10 @@ const depmodBase = path.join(work, 'depmod');
 fs.mkdirSync(path.join(depmodBase, 'lib', 'modules'), { recursive: true });
 execFileSync('cp', ['-al', modulesOf(REL_61), path.join(depmodBase, 'lib', 'modules', REL_61)]);
 
-interface Run { seconds: number; peakRssMB?: number; ok: boolean; note?: string }
+// cpuSeconds: a kmodsim run's CPU time, all threads; less disturbed by a busy machine than
+// the wall time is.
+interface Run { seconds: number; peakRssMB?: number; cpuSeconds?: number; ok: boolean;
+  note?: string }
 
 const devNull = fs.openSync('/dev/null', 'w');
 
@@ -87,8 +90,10 @@ function timeKmodsim(args: string[], expect: RegExp): Run {
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   const summary = r.stdout.trim().split('\n').pop() ?? '';
   const ok = expect.test(summary);
+  const [kb, cpu] = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'utf8').split(' ')
+    .map(Number) : [0, 0];
   return { seconds, ok, note: ok ? undefined : `unexpected output: ${summary} ${r.stderr}`,
-    peakRssMB: fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) / 1024 : 0 };
+    peakRssMB: kb / 1024, cpuSeconds: cpu };
 }
 
 const measurements: Record<string, { what: string; run: () => Run }> = {
@@ -178,7 +183,9 @@ function report(lsp: EditorFigures, loadAfter: number[]) {
     figures[key] = { what: measurements[key].what, median_s: med[key], min_s: Math.min(...secs),
       max_s: Math.max(...secs), runs_s: secs, all_ok: rs.every((r) => r.ok),
       notes: rs.map((r) => r.note).filter(Boolean),
-      peak_rss_mb: rss.length ? Math.max(...rss) : undefined };
+      peak_rss_mb: rss.length ? Math.max(...rss) : undefined,
+      cpu_s: rs[0].cpuSeconds === undefined ? undefined
+        : median(rs.map((r) => r.cpuSeconds ?? 0)) };
   }
   const ratios = {
     kmodsim_vs_depmod: med.kmodsim_tree / med.depmod,
@@ -237,9 +244,10 @@ function report(lsp: EditorFigures, loadAfter: number[]) {
     JSON.stringify(results, null, 2) + '\n');
 
   const fmt = (k: string) => {
-    const f = figures[k] as { median_s: number; min_s: number; max_s: number; peak_rss_mb?: number;
-      all_ok: boolean };
-    const rss = f.peak_rss_mb ? `  peak RSS ${f.peak_rss_mb.toFixed(0)} MB` : '';
+    const f = figures[k] as { median_s: number; min_s: number; max_s: number;
+      peak_rss_mb?: number; cpu_s?: number; all_ok: boolean };
+    const rss = f.peak_rss_mb ? `  peak RSS ${f.peak_rss_mb.toFixed(0)} MB, CPU ` +
+      `${f.cpu_s?.toFixed(2)} s` : '';
     return `${f.median_s.toFixed(3)} s  (${f.min_s.toFixed(3)}-${f.max_s.toFixed(3)})${rss}` +
       (f.all_ok ? '' : '  SOME RUNS FAILED');
   };

@@ -71,11 +71,13 @@ export function checkFile(profile: KernelProfile, reader: FileReader, file: stri
   return summarize(file, checkBytes(profile, bytes, opts), opts.json ?? false);
 }
 
-function workerScript(): { file: string; execArgv?: string[] } {
+// The worker's script beside this one: the bundle's, or the source run through tsx. Without
+// either (a bundle copied alone), everything runs in this thread.
+function workerScript(): { file: string; execArgv?: string[] } | undefined {
   const bundled = path.join(__dirname, 'check-worker.js');
   if (fs.existsSync(bundled)) return { file: bundled };
-  // Run from the sources (tests, bench through tsx): the worker needs the same loader.
-  return { file: path.join(__dirname, 'check-worker.ts'), execArgv: ['--import', 'tsx'] };
+  const source = path.join(__dirname, 'check-worker.ts');
+  return fs.existsSync(source) ? { file: source, execArgv: ['--import', 'tsx'] } : undefined;
 }
 
 // Worker threads' young generation: the loads allocate little that lives, and the default
@@ -86,10 +88,12 @@ const WORKER_YOUNG_GENERATION_MB = 8;
 // so two cores cost one worker (one copy of the profile, one heap) and not two.
 export async function checkFiles(profile: KernelProfile, files: string[], opts: PoolOptions,
   each: (s: CheckSummary) => void): Promise<void> {
-  const jobs = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism(),
-    Math.ceil(files.length / BATCH)));
+  const script = workerScript();
+  const wanted = Number.isInteger(opts.jobs) && opts.jobs! > 0 ? opts.jobs!
+    : os.availableParallelism();
+  const jobs = !script ? 1 : Math.max(1, Math.min(wanted, Math.ceil(files.length / BATCH)));
   const reader = new FileReader();
-  if (jobs === 1) {
+  if (jobs === 1 || !script) {
     for (const f of files) each(checkFile(profile, reader, f, opts));
     return;
   }
@@ -97,7 +101,6 @@ export async function checkFiles(profile: KernelProfile, files: string[], opts: 
   const done: (CheckSummary | undefined)[] = new Array(files.length);
   let emitted = 0;
   let next = 0;
-  const script = workerScript();
   const setup: WorkerSetup = { profileJson: profileToJson(profile), source: profile.source,
     modulesDir: profile.modulesDir, opts };
   const workers = Array.from({ length: jobs - 1 }, () => new Worker(script.file, {
