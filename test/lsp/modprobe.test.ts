@@ -101,6 +101,7 @@ describe('modprobe.d in a workspace with hello.ko and kmsim_params.ko', () => {
       'options kmsim_params p_byte=0x100 p_charp=<name> p_int=X',
       'options kmsim_params p_short=-1 # the default is fine, p_ushort=9',
       'options no_such_module foo=1',
+      'options vfio-pci-core foo=1',
       '',
     ].join('\n');
     await client.open(file, 'modprobe', text);
@@ -136,6 +137,9 @@ describe('modprobe.d in a workspace with hello.ko and kmsim_params.ko', () => {
       [3, 'fine,', 2, "kmsim_params: unknown parameter 'fine,' ignored"],
       [4, 'no_such_module', 3, "no module 'no_such_module' in the workspace or the target " +
         "kernel's tree: its parameters are not checked"],
+      [5, 'vfio-pci-core', 3, "module 'vfio_pci_core' of the target kernel: the profile has " +
+        'no module files, so its parameters are not checked (set kmodsim.kernel to its ' +
+        '/lib/modules/<release>)'],
     ]);
   });
 
@@ -150,10 +154,13 @@ describe('modprobe.d in a workspace with hello.ko and kmsim_params.ko', () => {
       assert.deepEqual(commands.map((c) => c.label),
         ['options', 'install', 'remove', 'blacklist', 'softdep', 'alias']);
 
+      // The workspace's modules first, then those the bundled profile's Module.symvers names.
       const modules = await complete(client, file, 1, 9);
-      assert.deepEqual(modules.map((c) => c.label).sort(), ['hello', 'kmsim_params']);
+      assert.deepEqual(modules.slice(0, 2).map((c) => c.label).sort(), ['hello', 'kmsim_params']);
       assert.equal(modules.find((c) => c.label === 'hello')!.detail,
         'workspace module: loads (OE)');
+      const core = modules.find((c) => c.label === 'vfio_pci_core')!;
+      assert.equal(core.detail, 'target kernel module');
 
       const params = await complete(client, file, 2, 14);
       const types = modinfoParmTypes(HELLO);

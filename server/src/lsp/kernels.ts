@@ -47,13 +47,12 @@ export function targetOf(s: EffectiveSettings): Target {
   return { profile, label, fallback };
 }
 
-// The kernel's module tree, by module name ('-' as '_'), from modules.dep when there is one,
-// else by walking kernel/.
+// The kernel's module tree, by module name ('-' as '_'), from modules.dep or modules.order.
 const trees = new Map<string, Map<string, string>>();
 
 export function treeModules(profile: KernelProfile): Map<string, string> {
   const dir = profile.modulesDir;
-  if (!dir) return new Map();
+  if (!dir) return exporters(profile);
   let map = trees.get(dir);
   if (map) return map;
   map = new Map();
@@ -74,6 +73,22 @@ export function treeModules(profile: KernelProfile): Map<string, string> {
     }
   }
   trees.set(dir, map);
+  return map;
+}
+
+// A saved profile has no module tree, but its Module.symvers names every module that exports
+// a symbol: those names, without a file ('').
+const exporterNames = new WeakMap<KernelProfile, Map<string, string>>();
+
+function exporters(profile: KernelProfile): Map<string, string> {
+  let map = exporterNames.get(profile);
+  if (map) return map;
+  map = new Map();
+  for (const e of profile.exports.values()) {
+    if (e.owner === 'vmlinux') continue;
+    map.set(path.basename(e.owner).replace(/-/g, '_'), '');
+  }
+  exporterNames.set(profile, map);
   return map;
 }
 

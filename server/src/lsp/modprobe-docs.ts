@@ -70,8 +70,12 @@ export function modprobeDiagnostics(file: string, text: string, dir: ModuleDirec
       const why = known?.facts?.decodeError
         ? `module '${line.moduleName}' (${known.file}) could not be decoded: ` +
           known.facts.decodeError
-        : `no module '${line.moduleName}' in the workspace or the target kernel's tree: ` +
-          'its parameters are not checked';
+        : known && !known.file
+          ? `module '${line.moduleName}' of the target kernel: the profile has no module ` +
+            'files, so its parameters are not checked (set kmodsim.kernel to its ' +
+            '/lib/modules/<release>)'
+          : `no module '${line.moduleName}' in the workspace or the target kernel's tree: ` +
+            'its parameters are not checked';
       diagnostics.push({ severity: DiagnosticSeverity.Information, message: why, source: SOURCE,
         range: toRange(line, line.module.start, line.module.end) });
       continue;
@@ -129,7 +133,8 @@ export function moduleCompletions(dir: ModuleDirectory): CompletionItem[] {
     return { label: m.name, kind: CompletionItemKind.Module,
       detail: m.origin === 'workspace' ? `workspace module${known?.verdict ? ': '
         + known.verdict : ''}` : 'target kernel module',
-      documentation: [desc, m.file].filter(Boolean).join('\n') };
+      documentation: [desc, m.file || 'exports symbols (Module.symvers)'].filter(Boolean)
+        .join('\n') };
   });
 }
 
@@ -238,7 +243,8 @@ function moduleHover(name: string, known: KnownModule | undefined): string {
   const out = [`**${name}** (${known.origin === 'workspace' ? 'workspace module'
     : 'target kernel module'})`, ''];
   if (desc) out.push(desc, '');
-  out.push(`- file: ${known.file}`);
+  if (known.file) out.push(`- file: ${known.file}`);
+  else out.push('- known from the profile\'s Module.symvers (it exports symbols)');
   if (known.verdict) out.push(`- on the target: ${known.verdict}`);
   const params = known.facts?.params ?? [];
   if (params.length) out.push(`- parameters: ${params.map((p) => p.name).join(', ')}`);

@@ -497,7 +497,9 @@ export class Workspace {
             verdict: e.rendered?.verdict };
         }
         const file = tree.get(name);
-        if (!file) return undefined;
+        if (file === undefined) return undefined;
+        // A saved profile knows the module's name, not its file.
+        if (!file) return { origin: 'tree', file };
         return { facts: this.treeModuleFacts(file), origin: 'tree', file };
       },
       names: () => [
