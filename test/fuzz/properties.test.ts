@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { ElfFile } from '../../server/src/elf/index.js';
 import { loadProfileFile } from '../../server/src/kernel/profile-json.js';
 import { SimulatedKernel } from '../../server/src/load/kernel.js';
 import { decompressModule, type CompressionKind } from '../../server/src/module/decompress.js';
@@ -136,6 +137,31 @@ test('a symbol table whose sh_link is 0 or past e_shnum', () => {
       refusedWith(withField(symtab.header + 40, 4, BigInt(link)),
         `Invalid ELF sh_link!=SHN_UNDEF(${shown}) or (sh_link(${shown}) >= hdr->e_shnum(${n})`);
     }), RUNS);
+});
+
+test('extended numbering: the decoder reads it, the kernel takes e_shnum 0 literally', () => {
+  const n = layout.shnum;
+  const s0 = layout.sections[0].header;
+  fc.assert(fc.property(fc.boolean(), fc.boolean(), (count, strndx) => {
+    fc.pre(count || strndx);
+    const bad = hello.slice();
+    const v = new DataView(bad.buffer);
+    if (count) {
+      v.setUint16(60, 0, true);
+      v.setBigUint64(s0 + 32, BigInt(n), true);
+    }
+    if (strndx) {
+      v.setUint16(62, 0xffff, true);
+      v.setUint32(s0 + 40, 36, true);
+    }
+    // The decoder sees every section, with its name, as in the unmodified file.
+    const names = ElfFile.open(bad).sections.map((x) => x.name);
+    assert.deepEqual(names, ElfFile.open(hello).sections.map((x) => x.name));
+    const shstrndx = strndx ? 65535 : 36;
+    const shnum = count ? 0 : n;
+    refusedWith(bad, `Invalid ELF section name index: ${shstrndx} || e_shstrndx (${shstrndx}) ` +
+      `>= e_shnum (${shnum})`);
+  }), { numRuns: 10 });
 });
 
 test('any stack of structure-aware mutations gives a result and nothing else', () => {
