@@ -14,12 +14,21 @@ node esbuild.mjs
 mapfile -t files < <(ls test/unit/*.test.ts test/cli/*.test.ts test/conformance/*.test.ts \
   test/fuzz/*.test.ts test/regressions/*.test.ts test/lsp/*.test.ts test/corpus/*.test.ts \
   2>/dev/null)
+# The three test stages all run even when one fails, so one red stage does not hide another's
+# results; the run fails if any did.
+failed=()
+
 # A minute of fuzzing (test/fuzz/run.ts); a crash or hang fails the run, its input kept.
 echo '[test] fuzz 60 s' >&2
-npm run -s fuzz -- 60
-node --import tsx --test --test-concurrency=2 "${files[@]}"
+npm run -s fuzz -- 60 || failed+=(fuzz)
+node --import tsx --test --test-concurrency=2 "${files[@]}" || failed+=(tests)
 
 # The editor tests (test/e2e): the mocha suite in code-server's extension host, then the UI
 # test in chromium; one at a time, about 40 s.
 echo '[test] editor: code-server and chromium' >&2
-exec node --import tsx --test --test-concurrency=1 test/e2e/*.test.ts
+node --import tsx --test --test-concurrency=1 test/e2e/*.test.ts || failed+=(editor)
+
+if ((${#failed[@]})); then
+  echo "[test] failed: ${failed[*]}" >&2
+  exit 1
+fi
