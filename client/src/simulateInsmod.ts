@@ -22,8 +22,8 @@ export interface SimulateArgs {
   params?: string;
 }
 
-type Toggle = keyof Omit<LoadOptions, 'lockdown'> | 'lockdown=integrity'
-  | 'lockdown=confidentiality';
+type Toggle = 'ignoreModversions' | 'ignoreVermagic' | 'sigEnforce' | 'forceLoad=y'
+  | 'forceLoad=n' | 'lockdown=integrity' | 'lockdown=confidentiality';
 
 interface FlagItem extends vscode.QuickPickItem { flag: Toggle }
 
@@ -32,8 +32,10 @@ const FLAGS: { flag: Toggle; label: string; detail: string }[] = [
     detail: 'MODULE_INIT_IGNORE_MODVERSIONS: skip the __versions CRC checks' },
   { flag: 'ignoreVermagic', label: '--force-vermagic',
     detail: 'MODULE_INIT_IGNORE_VERMAGIC: skip the vermagic comparison' },
-  { flag: 'forceLoad', label: 'CONFIG_MODULE_FORCE_LOAD=y',
+  { flag: 'forceLoad=y', label: 'CONFIG_MODULE_FORCE_LOAD=y',
     detail: 'the force flags load with taint F even where the profile says n' },
+  { flag: 'forceLoad=n', label: 'CONFIG_MODULE_FORCE_LOAD=n',
+    detail: 'the force flags refuse the load (ENOEXEC) even where the profile says y' },
   { flag: 'sigEnforce', label: 'module.sig_enforce=1',
     detail: 'boot argument: refuse unsigned and badly signed modules' },
   { flag: 'lockdown=integrity', label: 'lockdown=integrity',
@@ -48,7 +50,7 @@ function settingsFlags(): LoadOptions {
   return {
     ignoreModversions: c.get<boolean>('force.modversions', false),
     ignoreVermagic: c.get<boolean>('force.vermagic', false),
-    forceLoad: c.get<boolean>('kernelConfig.forceLoad', false),
+    forceLoad: c.get<LoadOptions['forceLoad']>('kernelConfig.forceLoad', 'profile'),
     sigEnforce: c.get<boolean>('kernelConfig.sigEnforce', false),
     lockdown: c.get<LoadOptions['lockdown']>('kernelConfig.lockdown', 'none'),
   };
@@ -57,6 +59,8 @@ function settingsFlags(): LoadOptions {
 function isOn(o: LoadOptions, flag: Toggle): boolean {
   if (flag === 'lockdown=integrity') return o.lockdown === 'integrity';
   if (flag === 'lockdown=confidentiality') return o.lockdown === 'confidentiality';
+  if (flag === 'forceLoad=y') return o.forceLoad === 'y';
+  if (flag === 'forceLoad=n') return o.forceLoad === 'n';
   return o[flag] === true;
 }
 
@@ -75,7 +79,9 @@ async function askFlags(): Promise<LoadOptions | undefined> {
   return {
     ignoreModversions: on.has('ignoreModversions'),
     ignoreVermagic: on.has('ignoreVermagic'),
-    forceLoad: on.has('forceLoad'),
+    // Both ticked cancel out: the profile decides.
+    forceLoad: on.has('forceLoad=y') === on.has('forceLoad=n') ? 'profile'
+      : on.has('forceLoad=y') ? 'y' : 'n',
     sigEnforce: on.has('sigEnforce'),
     lockdown: on.has('lockdown=confidentiality') ? 'confidentiality'
       : on.has('lockdown=integrity') ? 'integrity' : 'none',

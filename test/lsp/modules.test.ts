@@ -307,3 +307,32 @@ test('over node IPC, as the VS Code client starts it, the server answers the sam
     removeWorkspace(ws);
   }
 });
+
+describe('CONFIG_MODULE_FORCE_LOAD overridden', () => {
+  // Debian's profile has CONFIG_MODULE_FORCE_LOAD=y, so --force-vermagic loads with taint F.
+  // Without it, try_to_force_load() refuses: ENOEXEC, and nothing is printed, since the
+  // signature line comes only after check_modinfo().
+  test('--force-vermagic under y loads tainted F, under n fails with ENOEXEC', async () => {
+    const ws = makeWorkspace({ 'hello.ko': { copy: path.join(HELLO_DIR, 'hello.ko') } });
+    const client = await LspClient.start({ folders: [ws] });
+    const file = path.join(ws, 'hello.ko');
+    try {
+      const forced = await client.request<{ ok: boolean; lines: string[] }>(
+        'kmodsim/simulateInsmod', { file, ignoreVermagic: true, forceLoad: 'profile' });
+      assert.equal(forced.ok, true);
+      assert.ok(forced.lines.includes('<4>hello: bad vermagic: kernel tainted.'),
+        forced.lines.join('\n'));
+
+      const refused = await client.request<{ ok: boolean; errnoName: string; lines: string[];
+        report: string }>('kmodsim/simulateInsmod', { file, ignoreVermagic: true,
+        forceLoad: 'n' });
+      assert.equal(refused.ok, false);
+      assert.equal(refused.errnoName, 'ENOEXEC');
+      assert.deepEqual(refused.lines, []);
+      assert.match(refused.report, /CONFIG_MODULE_FORCE_LOAD=n/);
+    } finally {
+      await client.stop();
+      removeWorkspace(ws);
+    }
+  });
+});

@@ -41,8 +41,9 @@ export function targetOf(s: EffectiveSettings): Target {
   }
   const bundled = !s.kernelPath || fallback !== undefined;
   const label = `${profile.release}${bundled ? ' (bundled profile)' : ''}`;
-  if (s.kernelConfig.forceLoad && !profile.config.MODULE_FORCE_LOAD) {
-    profile = { ...profile, config: { ...profile.config, MODULE_FORCE_LOAD: true } };
+  const forceLoad = s.kernelConfig.forceLoad;
+  if (forceLoad !== 'profile' && profile.config.MODULE_FORCE_LOAD !== (forceLoad === 'y')) {
+    profile = { ...profile, config: { ...profile.config, MODULE_FORCE_LOAD: forceLoad === 'y' } };
   }
   return { profile, label, fallback };
 }

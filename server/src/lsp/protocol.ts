@@ -23,10 +23,13 @@ export interface LoadOptions {
   ignoreModversions?: boolean;
   ignoreVermagic?: boolean;
   // Kernel config / boot overrides of the target profile.
-  forceLoad?: boolean;        // CONFIG_MODULE_FORCE_LOAD
+  // CONFIG_MODULE_FORCE_LOAD: 'y' or 'n' overrides the profile's value; 'profile' keeps it.
+  forceLoad?: ForceLoad;
   sigEnforce?: boolean;       // module.sig_enforce=1
   lockdown?: 'none' | 'integrity' | 'confidentiality';
 }
+
+export type ForceLoad = 'profile' | 'y' | 'n';
 
 // kmodsim/simulateInsmod: the *Simulate insmod* command's load.
 export const SIMULATE_INSMOD = 'kmodsim/simulateInsmod';
@@ -104,7 +107,7 @@ export interface Settings {
     vermagic: boolean;        // kmodsim.force.vermagic: ignoreVermagic, false
   };
   kernelConfig: {
-    forceLoad: boolean;       // kmodsim.kernelConfig.forceLoad: CONFIG_MODULE_FORCE_LOAD, false
+    forceLoad: ForceLoad;     // kmodsim.kernelConfig.forceLoad: CONFIG_MODULE_FORCE_LOAD, profile
     sigEnforce: boolean;      // kmodsim.kernelConfig.sigEnforce: module.sig_enforce=1, false
     lockdown: 'none' | 'integrity' | 'confidentiality';  // kmodsim.kernelConfig.lockdown
   };

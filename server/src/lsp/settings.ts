@@ -7,13 +7,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { PartialSettings, Settings } from './protocol.js';
+import type { ForceLoad, PartialSettings, Settings } from './protocol.js';
 
 export const DEFAULT_SETTINGS: Settings = {
   kernel: '',
   buildDirs: [],
   force: { modversions: false, vermagic: false },
-  kernelConfig: { forceLoad: false, sigEnforce: false, lockdown: 'none' },
+  kernelConfig: { forceLoad: 'profile', sigEnforce: false, lockdown: 'none' },
 };
 
 // What the server works with after the trust rule.
@@ -23,6 +23,14 @@ export interface EffectiveSettings extends Settings {
   // Settings that were dropped, with why, for the log and the report.
   ignored: string[];
   trace: 'off' | 'messages' | 'verbose';
+}
+
+// 'y'/'n' override the profile. A boolean is what this setting was before it had three states:
+// true meant 'y', false meant the profile's value.
+function forceLoadOf(v: unknown): ForceLoad | undefined {
+  if (v === 'profile' || v === 'y' || v === 'n') return v;
+  if (typeof v === 'boolean') return v ? 'y' : 'profile';
+  return undefined;
 }
 
 function bool(v: unknown, fallback: boolean): boolean {
@@ -55,7 +63,7 @@ export function normalizeSettings(raw: unknown): PartialSettings & { trace?: str
       vermagic: typeof force.vermagic === 'boolean' ? force.vermagic : undefined,
     },
     kernelConfig: {
-      forceLoad: typeof config.forceLoad === 'boolean' ? config.forceLoad : undefined,
+      forceLoad: forceLoadOf(config.forceLoad),
       sigEnforce: typeof config.sigEnforce === 'boolean' ? config.sigEnforce : undefined,
       lockdown: lockdown === 'none' || lockdown === 'integrity' || lockdown === 'confidentiality'
         ? lockdown : undefined,
@@ -118,7 +126,7 @@ export function effectiveSettings(raw: PartialSettings & { trace?: string }, fol
       vermagic: bool(raw.force?.vermagic, d.force.vermagic),
     },
     kernelConfig: {
-      forceLoad: bool(raw.kernelConfig?.forceLoad, d.kernelConfig.forceLoad),
+      forceLoad: forceLoadOf(raw.kernelConfig?.forceLoad) ?? d.kernelConfig.forceLoad,
       sigEnforce: bool(raw.kernelConfig?.sigEnforce, d.kernelConfig.sigEnforce),
       lockdown: raw.kernelConfig?.lockdown ?? d.kernelConfig.lockdown,
     },

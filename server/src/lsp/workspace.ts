@@ -409,7 +409,9 @@ export class Workspace {
     const flags: string[] = [];
     if (s.force.modversions) flags.push('MODULE_INIT_IGNORE_MODVERSIONS');
     if (s.force.vermagic) flags.push('MODULE_INIT_IGNORE_VERMAGIC');
-    if (s.kernelConfig.forceLoad) flags.push('CONFIG_MODULE_FORCE_LOAD=y');
+    if (s.kernelConfig.forceLoad !== 'profile') {
+      flags.push(`CONFIG_MODULE_FORCE_LOAD=${s.kernelConfig.forceLoad}`);
+    }
     const notes = [...s.ignored.map((i) => `setting ignored: ${i}`)];
     if (target.fallback) notes.push(target.fallback);
     return renderReport({ file: e.file, target: `${target.label} (${target.profile.source})`,
