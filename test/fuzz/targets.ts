@@ -241,7 +241,9 @@ export function checkModprobe(specs: KernelParamSpec[], data: Uint8Array) {
     }
   };
   for (const l of conf.lines) {
-    if (l.places.length !== l.text.length + 1) throw new Violation('places do not match text');
+    const runsOk = l.runs.length % 3 === 0 && l.runs.every((v, i) => i % 3 !== 0
+      || (v <= l.text.length && (i === 0 || v >= l.runs[i - 3])));
+    if (!runsOk) throw new Violation('the line\'s runs do not match its text');
     for (const p of l.problems) {
       if (!p.message) throw new Violation('a problem without a message');
       inside('problem', p.start, p.end, l.text.length);

@@ -7,8 +7,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import {
-  parseModprobeConf, softdepWords, type ConfFile,
+  offsetAt, parseModprobeConf, placeOf, softdepWords, type ConfFile,
 } from '../../server/src/modprobe/config.js';
 import { makeWorkspace, removeWorkspace } from './fixtures.js';
 
@@ -112,4 +114,48 @@ test('kmod 30 and the reader agree on entries and complaints', () => {
   } finally {
     removeWorkspace(dir);
   }
+});
+
+// Where the file has each character the reader kept: the place it gives for text[i] must hold
+// that character (a backslash-escaped one sits after its backslash), and a position maps back
+// to the same offset.
+test('every character of a logical line is placed where the file has it', () => {
+  for (const [name, source] of Object.entries({ ...FILES, 'mixed.conf': MIXED })) {
+    const physical = source.split('\n');
+    for (const line of parseModprobeConf(name, source).lines) {
+      for (let i = 0; i < line.text.length; i++) {
+        if (line.text[i] === '\ufffd') continue;
+        const at = placeOf(line, i);
+        assert.equal(physical[at.line][at.column], line.text[i], `${name}: ${line.text} [${i}]`);
+        assert.equal(offsetAt(line, { line: at.line, character: at.column }), i, name);
+      }
+      const end = placeOf(line, line.text.length);
+      assert.equal(end.line, line.lastLine, name);
+      assert.equal(end.column, physical[line.lastLine].length, name);
+    }
+  }
+});
+
+const MIXED = 'options a x=1 \\\n\\\n  y=\\2\\\tz\n\\#not a comment\n' +
+  'alias p\\-q\\\n r\n\toptions b c=\u00e9\n';
+
+// The reader keeps what kmod keeps per entry and offsets into its text, not an object per
+// character: the server holds every modprobe.d file of the workspace parsed.
+test('a 100,000-line file parsed holds memory in proportion to its lines', () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const lines: string[] = [];
+  for (let i = 0; i < 100_000; i++) {
+    lines.push(i % 2 ? `options m${i % 5000} times=${i}` : `alias pci:v${i}d* m${i}`);
+  }
+  const source = lines.join('\n') + '\n';
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const conf = parseModprobeConf('/etc/modprobe.d/huge.conf', source);
+  gc();
+  const perLine = (process.memoryUsage().heapUsed - before) / conf.lines.length;
+  assert.equal(conf.lines.length, 100_000);
+  assert.equal(conf.lines[99_999].rest?.text, 'times=99999');
+  // About 540 bytes now; an object per character made it 1,930.
+  assert.ok(perLine < 1000, `${perLine.toFixed(0)} bytes per line`);
 });

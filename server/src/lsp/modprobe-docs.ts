@@ -7,7 +7,7 @@ import {
   type Hover, type Position, type Range,
 } from 'vscode-languageserver/node';
 import {
-  COMMANDS, parseModprobeConf, softdepWords, type ConfFile, type ConfLine,
+  COMMANDS, offsetAt, parseModprobeConf, placeOf, softdepWords, type ConfFile, type ConfLine,
 } from '../modprobe/config.js';
 import { checkOptions, type OptionFinding } from '../modprobe/options.js';
 import type { ModuleParam } from '../module/params.js';
@@ -42,9 +42,9 @@ const COMMAND_DOCS: Record<string, string> = {
 };
 
 function toRange(line: ConfLine, start: number, end: number): Range {
-  const a = line.places[Math.min(start, line.places.length - 1)];
+  const a = placeOf(line, Math.min(start, line.text.length));
   const lastChar = Math.max(start, end - 1);
-  const b = end > start ? line.places[Math.min(lastChar, line.places.length - 1)] : a;
+  const b = end > start ? placeOf(line, Math.min(lastChar, line.text.length)) : a;
   const endColumn = end > start && lastChar < line.text.length ? b.column + 1 : b.column;
   return { start: { line: a.line, character: a.column },
     end: { line: b.line, character: endColumn } };
@@ -101,12 +101,7 @@ export function modprobeDiagnostics(file: string, text: string, dir: ModuleDirec
 function lineAt(conf: ConfFile, pos: Position): { line: ConfLine; offset: number } | undefined {
   for (const line of conf.lines) {
     if (pos.line < line.firstLine || pos.line > line.lastLine) continue;
-    for (let i = 0; i < line.places.length; i++) {
-      const p = line.places[i];
-      if (p.line === pos.line && p.column >= pos.character) return { line, offset: i };
-      if (p.line > pos.line) return { line, offset: i };
-    }
-    return { line, offset: line.text.length };
+    return { line, offset: offsetAt(line, pos) };
   }
   return undefined;
 }

@@ -43,8 +43,9 @@ export interface ConfProblem {
 
 export interface ConfLine {
   text: string;
-  // places[i] is where text[i] came from; places[text.length] is the end of the last line.
-  places: Place[];
+  // Where the characters of text came from, kept as runs (see placeOf), not per character: a
+  // file of 100,000 lines would otherwise hold millions of small objects.
+  runs: LineRuns;
   firstLine: number;
   // kmod counts lines up to the last physical line of a logical one, and names that one.
   lastLine: number;
@@ -67,66 +68,106 @@ export interface ConfFile {
   lines: ConfLine[];
 }
 
+// Triples (text offset, line, column): text[i] sits at the column of the last run starting at
+// or before i, plus the distance from that run's start. A line with no backslash has one run.
+export type LineRuns = readonly number[];
+
 const isBlank = (c: string) => c === ' ' || c === '\t';
 
 // What a backslash at the very end of the file leaves in the line (see logicalLines).
 const EOF_BYTE = '\ufffd';
 
-// getline_wrapped(): physical lines into logical ones, remembering where each char was.
-function logicalLines(source: string): { text: string; places: Place[]; first: number;
-  last: number }[] {
-  const out: { text: string; places: Place[]; first: number; last: number }[] = [];
+// Where text[i] of the line came from; i === text.length is the end of its last line.
+export function placeOf(line: ConfLine, i: number): Place {
+  const runs = line.runs;
+  let r = 0;
+  while (r + 3 < runs.length && runs[r + 3] <= i) r += 3;
+  return { line: runs[r + 1], column: runs[r + 2] + (i - runs[r]) };
+}
+
+// The offset in the line's text of the first character at or after a position (the text's
+// length when the position is past the line's end).
+export function offsetAt(line: ConfLine, pos: { line: number; character: number }): number {
+  for (let r = 0; r < line.runs.length; r += 3) {
+    const start = line.runs[r];
+    const end = r + 3 < line.runs.length ? line.runs[r + 3] : line.text.length + 1;
+    if (end <= start) continue;
+    const runLine = line.runs[r + 1];
+    const column = line.runs[r + 2];
+    if (runLine > pos.line) return start;
+    if (runLine === pos.line && column + (end - 1 - start) >= pos.character) {
+      return start + Math.max(0, pos.character - column);
+    }
+  }
+  return line.text.length;
+}
+
+interface RawLine {
+  text: string;
+  runs: number[];
+  first: number;
+  last: number;
+}
+
+// getline_wrapped(): physical lines into logical ones, remembering where each char was. Text
+// without a backslash is copied a slice at a time.
+function logicalLines(source: string): RawLine[] {
+  const out: RawLine[] = [];
   let line = 0;
   let column = 0;
   let text = '';
-  let places: Place[] = [];
+  let runs: number[] = [0, 0, 0];
   let first = 0;
-  let i = 0;
+  let pos = 0;
+  // The next backslash at or after pos (source.length when there is none).
+  let backslash = -1;
 
   const finish = () => {
-    places.push({ line, column });
-    out.push({ text, places, first, last: line });
+    out.push({ text, runs, first, last: line });
     text = '';
-    places = [];
     line++;
     column = 0;
     first = line;
+    runs = [0, line, 0];
   };
 
-  while (i < source.length) {
-    const c = source[i];
-    if (c === '\n') {
+  while (pos < source.length) {
+    if (backslash < pos) {
+      backslash = source.indexOf('\\', pos);
+      if (backslash < 0) backslash = source.length;
+    }
+    let newline = source.indexOf('\n', pos);
+    if (newline < 0) newline = source.length;
+    const stop = Math.min(newline, backslash);
+    text += source.slice(pos, stop);
+    column += stop - pos;
+    pos = stop;
+    if (pos >= source.length) break;
+    if (pos === newline) {
       finish();
-      i++;
+      pos++;
       continue;
     }
-    if (c === '\\') {
-      const next = source[i + 1];
-      if (next === '\n') {
-        line++;
-        column = 0;
-        i += 2;
-        continue;
-      }
-      if (next === undefined) {
-        // kmod stores the EOF it read after the backslash as a 0xff byte, which reads back
-        // as U+FFFD; kept, and said so by parseLine.
-        text += EOF_BYTE;
-        places.push({ line, column });
-        i++;
-        column++;
-        continue;
-      }
-      text += next;
-      places.push({ line, column: column + 1 });
-      column += 2;
-      i += 2;
+    const next = source[pos + 1];
+    if (next === '\n') {
+      line++;
+      column = 0;
+      pos += 2;
+      runs.push(text.length, line, 0);
       continue;
     }
-    text += c;
-    places.push({ line, column });
-    column++;
-    i++;
+    if (next === undefined) {
+      // kmod stores the EOF it read after the backslash as a 0xff byte, which reads back
+      // as U+FFFD; kept, and said so by parseLine.
+      text += EOF_BYTE;
+      column++;
+      pos++;
+      continue;
+    }
+    runs.push(text.length, line, column + 1);
+    text += next;
+    column += 2;
+    pos += 2;
   }
   if (text.length > 0) finish();
   return out;
@@ -177,8 +218,8 @@ export function underscores(name: string, problems?: ConfProblem[], at?: Word): 
   return out;
 }
 
-function parseLine(file: string, l: ReturnType<typeof logicalLines>[number]): ConfLine {
-  const line: ConfLine = { text: l.text, places: l.places, firstLine: l.first, lastLine: l.last,
+function parseLine(file: string, l: RawLine): ConfLine {
+  const line: ConfLine = { text: l.text, runs: l.runs, firstLine: l.first, lastLine: l.last,
     problems: [] };
   if (l.text.endsWith(EOF_BYTE)) {
     line.problems.push({ severity: 'warning', start: l.text.length - 1, end: l.text.length,
