@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import {
-  offsetAt, parseModprobeConf, placeOf, softdepWords, type ConfFile,
+  offsetAt, optionsFor, parseModprobeConf, placeOf, softdepWords, type ConfFile,
 } from '../../server/src/modprobe/config.js';
 import { makeWorkspace, removeWorkspace } from './fixtures.js';
 
@@ -158,4 +158,37 @@ test('a 100,000-line file parsed holds memory in proportion to its lines', () =>
   assert.equal(conf.lines[99_999].rest?.text, 'times=99999');
   // About 540 bytes now; an object per character made it 1,930.
   assert.ok(perLine < 1000, `${perLine.toFixed(0)} bytes per line`);
+});
+
+// Each module's options come from the file's index by module name; what it gives must be what
+// kmod stores for that module, every entry in file order, on a file where the modules' lines
+// are interleaved with each other, with bad lines and with continuations.
+test('the options index gives each module what kmod stores for it, in file order', () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const m = `mod-${i % 7}`;
+    if (i % 11 === 0) lines.push(`options ${m}`);
+    else if (i % 13 === 0) lines.push(`options ${m} a=${i} \\`, `  b=${i}`);
+    else if (i % 3 === 0) lines.push(`alias x${i} ${m}`);
+    else lines.push(`options\t${m.replace('-', '_')}\tp${i}=${i}\tq`);
+  }
+  const dir = makeWorkspace({ 'index.conf': lines.join('\n') + '\n' });
+  const file = path.join(dir, 'index.conf');
+  fs.writeFileSync(path.join(dir, 'empty.conf'), '');
+  try {
+    const kmod = kmodReading(file, path.join(dir, 'empty.conf')).entries
+      .filter((e) => e.startsWith('options '));
+    const conf = parseModprobeConf(file, fs.readFileSync(file, 'utf8'));
+    for (let k = 0; k < 7; k++) {
+      const name = `mod_${k}`;
+      const stored = kmod.filter((e) => e.startsWith(`options ${name} `))
+        .map((e) => e.slice(`options ${name} `.length));
+      assert.ok(stored.length > 10, name);
+      assert.equal(optionsFor([conf], name), stored.join(' '), name);
+      assert.deepEqual(conf.options.get(name)?.map((l) => l.rest!.text), stored, name);
+    }
+    assert.equal(optionsFor([conf], 'mod-0'), '');
+  } finally {
+    removeWorkspace(dir);
+  }
 });

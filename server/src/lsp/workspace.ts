@@ -385,10 +385,8 @@ export class Workspace {
       params = optionsFor(confs, e.facts.name);
       e.options = params;
       for (const c of confs) {
-        for (const l of c.lines) {
-          if (l.command === 'options' && l.moduleName === e.facts.name) {
-            paramsFrom.push(`from ${c.file} line ${l.lastLine + 1}`);
-          }
+        for (const l of c.options.get(e.facts.name) ?? []) {
+          paramsFrom.push(`from ${c.file} line ${l.lastLine + 1}`);
         }
       }
     } else {

@@ -66,6 +66,9 @@ export interface ConfLine {
 export interface ConfFile {
   file: string;
   lines: ConfLine[];
+  // The `options` lines of each module (by kmod's name for it), in file order: every module
+  // load asks for its own, and must not walk the whole file to find them.
+  options: Map<string, ConfLine[]>;
 }
 
 // Triples (text offset, line, column): text[i] sits at the column of the last run starting at
@@ -281,7 +284,15 @@ function parseLine(file: string, l: RawLine): ConfLine {
 }
 
 export function parseModprobeConf(file: string, source: string): ConfFile {
-  return { file, lines: logicalLines(source).map((l) => parseLine(file, l)) };
+  const lines = logicalLines(source).map((l) => parseLine(file, l));
+  const options = new Map<string, ConfLine[]>();
+  for (const l of lines) {
+    if (l.command !== 'options' || !l.rest) continue;
+    const list = options.get(l.moduleName!);
+    if (list) list.push(l);
+    else options.set(l.moduleName!, [l]);
+  }
+  return { file, lines, options };
 }
 
 // The words of a softdep line's rest, with the list each belongs to, as kmod splits them.
@@ -313,9 +324,7 @@ export function softdepWords(rest: Word): SoftdepWord[] {
 export function optionsFor(files: ConfFile[], module: string): string {
   const parts: string[] = [];
   for (const f of files) {
-    for (const l of f.lines) {
-      if (l.command === 'options' && l.moduleName === module && l.rest) parts.push(l.rest.text);
-    }
+    for (const l of f.options.get(module) ?? []) parts.push(l.rest!.text);
   }
   return parts.join(' ');
 }
