@@ -129,6 +129,13 @@ const measurements: Record<string, { what: string; run: () => Run }> = {
     process.execPath, ['-e', '0']) },
   signature_floor: { what: 'floor: SHA-256 + RSA verify of every 6.1 module, 1 thread',
     run: () => timeFloor('signature', tree61) },
+  // What a second core gives on this machine: sha256sum of amdgpu.ko eight times, once, and
+  // as many times at once as there are cores.
+  cores_one: { what: 'machine: sha256sum x8 of amdgpu.ko, one at a time', run: () =>
+    timeCommand('sha256sum', Array(8).fill(amdgpu)) },
+  cores_all: { what: `machine: the same, ${os.availableParallelism()} at once`, run: () =>
+    timeCommand('sh', ['-c', `${Array(os.availableParallelism()).fill(
+      `sha256sum ${Array(8).fill(JSON.stringify(amdgpu)).join(' ')} &`).join(' ')} wait`]) },
   xz_dc_tree: { what: 'floor: xz -dc (liblzma) of the .ko.xz tree, batched',
     run: () => timeBatched('xz', ['-dc'], tree612) },
   lzma_floor: { what: 'floor: kmodsim\'s xz decoder on the .ko.xz tree, 1 thread',
@@ -201,6 +208,8 @@ function report(lsp: EditorFigures, loadAfter: number[]) {
     signature_check_on_all_cores_vs_depmod: med.signature_floor / jobs / med.depmod,
     node_start_vs_readelf_amdgpu: med.node_start / med.readelf_amdgpu,
     kmodsim_xz_decoder_vs_liblzma: med.lzma_floor / med.xz_dc_tree,
+    // 2.0 on two real, idle cores.
+    effective_cores: jobs * med.cores_one / med.cores_all,
   };
   const largest = Math.max(...tree61.map((f) => fs.statSync(f).size)) / 2 ** 20;
   const rssLimit = largest + 64 * jobs;
