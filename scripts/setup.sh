@@ -18,6 +18,8 @@ NEED=(gcc-12 make libelf1 libdw1 libssl3 kmod binutils xz-utils zstd gzip bc ca-
   openssl)
 # neovim: the language server in another LSP client (test/lsp/neovim.test.ts).
 NEED+=(neovim)
+# strace: test/cli runs the real insmod with its system calls faked (nothing is loaded).
+NEED+=(strace)
 MISSING=()
 for p in "${NEED[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")

@@ -210,6 +210,7 @@ function fill(rec: CaseRecord, r: SyscallResult) {
   rec.taint_before = r.taintBefore;
   rec.taint_after = r.taintAfter;
   rec.unknowns = [...r.unknowns];
+  if (r.undecidable) rec.undecidable = r.undecidable;
   if (r.loaded) rec.loaded = [{ ...r.loaded, parameters: { ...r.loaded.parameters } }];
 }
 
@@ -272,8 +273,10 @@ export interface RunCommandOptions {
   modulesDir?: string;
 }
 
-// The JSON text `kmodsim run CASES` prints.
-export function runCasesCommand(file: string, opts: RunCommandOptions): string {
+// The JSON text `kmodsim run CASES` prints, and the cases that did not run ("LINE: why"):
+// a line that does not parse, a module file that cannot be opened.
+export function runCasesCommand(file: string, opts: RunCommandOptions):
+  { text: string; problems: string[] } {
   const cases = parseCases(fs.readFileSync(file, 'utf8'));
   const records = runCases(cases, {
     profile: opts.profile, bootArgs: opts.bootArgs, comm: opts.comm,
@@ -287,5 +290,8 @@ export function runCasesCommand(file: string, opts: RunCommandOptions): string {
     boots: cases.boots.length,
     cases: records,
   };
-  return `${JSON.stringify(doc, null, 2)}\n`;
+  const problems = records.filter((r) => r.stage === 'parse' || r.stage === 'open')
+    .map((r) => `${r.line}: case ${r.id}: ${r.stage === 'parse' ? 'does not parse' : 'cannot ' +
+      'open its module'}: ${r.error}`);
+  return { text: `${JSON.stringify(doc, null, 2)}\n`, problems };
 }

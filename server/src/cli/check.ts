@@ -28,15 +28,13 @@ export function findModules(paths: string[]): string[] {
       } else if (e.isFile() && MODULE_FILE.test(e.name)) out.push(child);
     }
   };
-  const walk = (p: string, depth: number) => {
-    const st = fs.lstatSync(p, { throwIfNoEntry: false });
-    if (!st) throw new Error(`${p}: no such file or directory`);
-    if (st.isDirectory() && depth < 32) walkDir(p, depth);
-    else if (st.isFile()) {
-      out.push(p);
-    }
-  };
-  for (const p of paths) walk(p, 0);
+  // A path named on the command line is always checked or reported, whatever it is: a
+  // missing one or a device is said so by the reader, in its turn.
+  for (const p of paths) {
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    if (st?.isDirectory()) walkDir(p, 0);
+    else out.push(p);
+  }
   return out;
 }
 
@@ -141,9 +139,21 @@ export class FileReader {
   private buffer = Buffer.allocUnsafeSlow(1 << 20);
 
   read(file: string): Uint8Array {
-    const fd = fs.openSync(file, 'r');
+    // O_NONBLOCK: a named pipe opens at once instead of waiting for a writer, and is refused.
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     try {
-      const size = fs.fstatSync(fd).size;
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) {
+        throw Object.assign(new Error(`${file}: ${st.isDirectory() ? 'a directory'
+          : st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device'}, not a ` +
+          'regular file'), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+      }
+      const size = st.size;
+      // kernel_read_file() would refuse it (EFBIG) without reading; so does kmodsim here.
+      if (size > 0x7fffffff) {
+        throw Object.assign(new Error(`${file}: ${size} bytes, more than finit_module() ` +
+          'reads (INT_MAX): the kernel refuses it with EFBIG'), { code: 'EFBIG' });
+      }
       if (size > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(size);
       let got = 0;
       while (got < size) {

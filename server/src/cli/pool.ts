@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { KernelProfile } from '../kernel/profile.js';
 import { profileToJson } from '../kernel/profile-json.js';
 import type { SyscallResult } from '../load/kernel.js';
-import { resultJson } from '../report/text.js';
+import { refusalReason, resultJson } from '../report/text.js';
 import { checkBytes, FileReader, type CheckOptions } from './check.js';
 
 // What `kmodsim check` prints about one module.
@@ -18,8 +18,10 @@ export interface CheckSummary {
   ret: number;
   errnoName: string;
   relocationsApplied: number;
-  // The first line at KERN_WARNING or worse, when there is one.
+  // Why it is refused: the refusing step's kernel line, else kmodsim's explanation.
   firstLine?: string;
+  // The file could not be read (kmodsim's error, not the kernel's verdict).
+  unreadable?: boolean;
   // resultJson without the steps, for --json.
   json?: Record<string, unknown>;
 }
@@ -47,9 +49,8 @@ export interface WorkerReply { first: number; summaries: CheckSummary[]; error?:
 const BATCH = 8;
 
 export function summarize(file: string, r: SyscallResult, json: boolean): CheckSummary {
-  const first = r.lines.find((l) => l.level <= 4);
   const s: CheckSummary = { file, ret: r.ret, errnoName: r.errnoName,
-    relocationsApplied: r.relocationsApplied, firstLine: first?.text };
+    relocationsApplied: r.relocationsApplied, firstLine: refusalReason(r) };
   if (json) {
     const { steps: _steps, ...rest } = resultJson(file, r);
     s.json = rest;
@@ -65,8 +66,9 @@ export function checkFile(profile: KernelProfile, reader: FileReader, file: stri
     bytes = reader.read(file);
   } catch (e) {
     const why = `cannot read the file: ${(e as Error).message}`;
-    return { file, ret: -1, errnoName: 'ENOENT', relocationsApplied: 0, firstLine: why,
-      json: opts.json ? { file, loads: false, error: why } : undefined };
+    const code = (e as NodeJS.ErrnoException).code ?? 'EINVAL';
+    return { file, ret: -1, errnoName: code, relocationsApplied: 0, firstLine: why,
+      unreadable: true, json: opts.json ? { file, loads: false, error: why } : undefined };
   }
   return summarize(file, checkBytes(profile, bytes, opts), opts.json ?? false);
 }

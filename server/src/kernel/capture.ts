@@ -200,7 +200,14 @@ export function captureProfile(dir: string, opts: CaptureOptions = {}): KernelPr
       const bytes = readModuleFile(sample);
       const sig = readModuleSignature(bytes);
       const elfBytes = sig.present ? bytes.subarray(0, sig.elfLength) : bytes;
-      structModuleSize = ModuleImage.open(elfBytes).thisModule?.size ?? 0;
+      const image = ModuleImage.open(elfBytes);
+      // A module tree of another kernel would give another struct module.
+      const treeRelease = image.modinfo.get('vermagic')?.split(' ')[0];
+      if (treeRelease && treeRelease !== release) {
+        throw new CaptureError(`the module tree is of kernel ${treeRelease} (vermagic of ` +
+          `${sample}), the headers of ${release}`, modulesDir);
+      }
+      structModuleSize = image.thisModule?.size ?? 0;
       if (sig.present && sig.pkcs7) {
         trustedSigners.push({ issuer: sig.pkcs7.signerIssuer, serialHex: sig.pkcs7.serialHex,
           subjectKeyIdHex: sig.pkcs7.subjectKeyIdHex });
@@ -213,6 +220,10 @@ export function captureProfile(dir: string, opts: CaptureOptions = {}): KernelPr
   let vmlinuxBtf: KernelProfile['vmlinuxBtf'];
   if (vmlinuz) {
     const image = readVmlinux(vmlinuz);
+    if (!image && opts.vmlinuz) {
+      throw new CaptureError('not a kernel image kmodsim can unpack (bzImage or Image, ' +
+        'compressed or not)', opts.vmlinuz);
+    }
     const certs: { ok: boolean; certificates?: KernelCertificate[] } =
       image ? findCertificates(image) : { ok: false };
     if (image && isEnabled(dotconfig, 'DEBUG_INFO_BTF_MODULES')) {
@@ -229,13 +240,19 @@ export function captureProfile(dir: string, opts: CaptureOptions = {}): KernelPr
       sources.push(vmlinuz);
     }
   }
+  if (opts.structModuleSize !== undefined
+    && !(Number.isSafeInteger(opts.structModuleSize) && opts.structModuleSize > 0)) {
+    throw new CaptureError(`--struct-module-size ${opts.structModuleSize}: not a positive ` +
+      'number of bytes');
+  }
   if (!structModuleSize && opts.structModuleSize) {
     structModuleSize = opts.structModuleSize;
     sources.push(`struct module size ${structModuleSize} given by the caller`);
   }
   if (!structModuleSize) {
     throw new CaptureError('sizeof(struct module) is unknown: give the kernel\'s module tree ' +
-      '(--modules /lib/modules/<release>) so it can be read from an in-tree module', dir);
+      '(--modules /lib/modules/<release>) so it can be read from an in-tree module, or ' +
+      '--struct-module-size N', dir);
   }
 
   return {

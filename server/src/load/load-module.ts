@@ -86,7 +86,8 @@ function parseModuleArgs(ctx: LoadContext): number {
   }
   for (const a of result.assignments) {
     if (a.errno) {
-      ctx.find('parse_args', 'error', `${a.param}=${a.raw ?? ''} refused (errno ${a.errno})`,
+      const given = a.raw === null ? a.param : `${a.param}=${a.raw}`;
+      ctx.find('parse_args', 'error', `${given} refused (errno ${a.errno})`,
         { parameter: a.param });
     }
   }

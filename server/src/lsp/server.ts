@@ -33,6 +33,15 @@ import {
 import { effectiveSettings, normalizeSettings, type EffectiveSettings } from './settings.js';
 import { Workspace } from './workspace.js';
 
+// Without a transport on the command line createConnection() throws a stack trace at whoever
+// started the server by hand; tell them how it is started instead.
+if (!process.argv.slice(2).some((a) => /^--(stdio|node-ipc|socket=|pipe=)/
+  .test(a))) {
+  process.stderr.write('kmodsim language server: start it with --stdio, --node-ipc, ' +
+    '--socket=PORT or --pipe=NAME, as an editor does\n');
+  process.exit(2);
+}
+
 const connection = createConnection(ProposedFeatures.all);
 const log = new Log(connection);
 const documents = new TextDocuments(TextDocument);
