@@ -38,6 +38,9 @@ export interface RelocationOutcome {
   failedAt: number;
   lines: KernelLine[];
   problem?: string;
+  // The failing entry reads a symbol past the table or writes past its section: the kernel
+  // checks neither, so it goes on with memory the simulation does not have.
+  outOfBounds?: { symbol?: number; offset?: bigint };
 }
 
 // %p is hashed in dmesg; this stands in for it and tests normalise it.
@@ -69,8 +72,9 @@ export function applyRelocateAdd(input: RelocationInput, target: RelocationTarge
 
     if (type === R_X86_64_NONE) continue;
     if (sym >= symbolCount) {
-      return { applied: i, failedAt: i, lines, problem: `relocation ${i} names symbol ${sym}, ` +
-        `past the symbol table (${symbolCount} entries); the kernel would read garbage` };
+      return { applied: i, failedAt: i, lines, outOfBounds: { symbol: sym },
+        problem: `relocation ${i} names symbol ${sym}, past the symbol table ` +
+          `(${symbolCount} entries)` };
     }
 
     // val = S + A, in halves.
@@ -113,9 +117,10 @@ export function applyRelocateAdd(input: RelocationInput, target: RelocationTarge
     }
 
     if (offsetHigh !== 0 || offsetLow + size > image.length) {
-      return { applied: i, failedAt: i, lines, problem: `relocation ${i} writes ${size} bytes ` +
-        `at offset 0x${hex64(offsetHigh, offsetLow)}, outside its ${image.length}-byte ` +
-        'section; the kernel would write outside the module' };
+      return { applied: i, failedAt: i, lines,
+        outOfBounds: { offset: (BigInt(offsetHigh) << 32n) | BigInt(offsetLow) },
+        problem: `relocation ${i} writes ${size} bytes at offset ` +
+          `0x${hex64(offsetHigh, offsetLow)}, outside its ${image.length}-byte section` };
     }
     const nonzero = place.getUint32(offsetLow, true) !== 0
       || (size === 8 && place.getUint32(offsetLow + 4, true) !== 0);

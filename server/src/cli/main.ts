@@ -147,12 +147,14 @@ kernelOptions(program.command('check')
     bar?.start(files.length, 0);
     let ok = 0;
     let unreadable = 0;
+    let undecidable = 0;
     const opts = { bootArgs: o.bootArgs, withDependencies: o.deps, json: Boolean(o.json),
       jobs: o.jobs as number | undefined };
     await checkFiles(profile, files, opts, (r) => {
       bar?.increment();
       if (r.ret === 0) ok++;
       if (r.unreadable) unreadable++;
+      if (r.errnoName === 'undecidable') undecidable++;
       if (o.json) {
         process.stdout.write(JSON.stringify(r.json) + '\n');
       } else if (!o.quiet || r.ret !== 0) {
@@ -162,7 +164,9 @@ kernelOptions(program.command('check')
     });
     bar?.stop();
     const summary = `${ok}/${files.length} modules load on ${profile.release}; ` +
-      `${files.length - ok} refused` + (unreadable ? `, ${unreadable} of them unreadable` : '');
+      `${files.length - ok - undecidable} refused` +
+      (unreadable ? `, ${unreadable} of them unreadable` : '') +
+      (undecidable ? `; ${undecidable} undecidable` : '');
     if (o.json) process.stderr.write(summary + '\n');
     else process.stdout.write(summary + '\n');
     process.exitCode = unreadable ? EXIT_TOOL : ok === files.length ? 0 : EXIT_REFUSED;

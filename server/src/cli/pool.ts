@@ -49,8 +49,12 @@ export interface WorkerReply { first: number; summaries: CheckSummary[]; error?:
 const BATCH = 8;
 
 export function summarize(file: string, r: SyscallResult, json: boolean): CheckSummary {
-  const s: CheckSummary = { file, ret: r.ret, errnoName: r.errnoName,
-    relocationsApplied: r.relocationsApplied, firstLine: refusalReason(r) };
+  // An undecidable result is neither a load nor the kernel's refusal: check says which.
+  const s: CheckSummary = r.undecidable
+    ? { file, ret: -1, errnoName: 'undecidable', relocationsApplied: r.relocationsApplied,
+      firstLine: r.undecidable }
+    : { file, ret: r.ret, errnoName: r.errnoName, relocationsApplied: r.relocationsApplied,
+      firstLine: refusalReason(r) };
   if (json) {
     const { steps: _steps, ...rest } = resultJson(file, r);
     s.json = rest;

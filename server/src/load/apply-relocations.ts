@@ -3,7 +3,7 @@
 // section stops the load. REL is not supported on x86_64 or arm64.
 
 import { applyRelocateAdd } from '../arch/x86_64.js';
-import { SHF_ALLOC, SHT_REL, SHT_RELA } from '../elf/index.js';
+import { SHF_ALLOC, SHT_REL, SHT_RELA, SHT_SYMTAB } from '../elf/index.js';
 import type { LoadContext } from './context.js';
 import { ENOEXEC } from './errno.js';
 import { KERN_ERR } from './kmsg.js';
@@ -15,6 +15,36 @@ export interface RelocationStats {
   applied: number;
   // The laid-out, relocated bytes of each section that relocations wrote to.
   images: Map<number, Uint8Array>;
+}
+
+// What the kernel meets past the bounds. Near them it reads or writes the module's own memory
+// (the symbol table is followed by the string table; a section by the next one), with an
+// outcome that depends on those bytes: Debian's kernels loaded kmsim_relocs_ok with a symbol
+// index one past its table, and with a write just past a section 6.12 loaded it while 6.1
+// found a nonzero value there and refused. Far past, both oopsed (symbol index 0xffffff,
+// offset 0x7fffffff: conformance batch relocation-bounds).
+function outOfBounds(ctx: LoadContext, o: { symbol?: number; offset?: bigint },
+  layout: Layout): string {
+  const elf = ctx.elf!;
+  const tail = 'the real kernel then oopses on the fault or, if the address is mapped, goes on ' +
+    'with whatever it finds there';
+  if (o.symbol !== undefined) {
+    const symtab = elf.sections.find((x) => x.type === SHT_SYMTAB);
+    const strtab = symtab ? elf.sections[symtab.link] : undefined;
+    const reach = (symtab?.size ?? 0) + (strtab?.size ?? 0);
+    if ((o.symbol + 1) * 24 <= reach + 24) {
+      return 'the kernel takes the bytes after the table in the module\'s memory (the string ' +
+        'table) for that symbol and relocates with their value, so the outcome depends on them';
+    }
+    return `symbol ${o.symbol} lies ${(o.symbol + 1) * 24} bytes into a table of ` +
+      `${symtab?.size ?? 0}, far past the module's memory: ${tail}`;
+  }
+  const size = BigInt(layout.coreSize + layout.initSize);
+  if (o.offset !== undefined && o.offset < size) {
+    return 'the kernel writes into the module\'s memory next to the section (refusing if the ' +
+      'bytes there are not zero), so the outcome depends on the layout';
+  }
+  return `past the module's ${size} bytes of memory: ${tail}`;
 }
 
 export function applyRelocations(ctx: LoadContext, layout: Layout, values: SymbolValues,
@@ -63,6 +93,13 @@ export function applyRelocations(ctx: LoadContext, layout: Layout, values: Symbo
     for (const l of outcome.lines) ctx.print(l.level, l.text);
     if (outcome.failedAt >= 0) {
       const where = { section: s.name, offset: s.offset + outcome.failedAt * 24 };
+      if (outcome.outOfBounds) {
+        const why = outOfBounds(ctx, outcome.outOfBounds, layout);
+        ctx.find(step, 'error', `${outcome.problem}: ${why}`, where);
+        ctx.undecide(`${s.name}: ${outcome.problem}, which the kernel does not check: ${why}`);
+        ctx.record(step, 'unknown', outcome.problem, undefined, where);
+        return { err: ENOEXEC, stats };
+      }
       const detail = outcome.problem ?? `entry ${outcome.failedAt} of ${s.name} refused`;
       if (outcome.problem) ctx.find(step, 'error', outcome.problem, where);
       ctx.record(step, 'failed', detail, ENOEXEC, where);

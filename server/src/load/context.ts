@@ -42,6 +42,10 @@ export class LoadContext {
   readonly findings: Finding[] = [];
   // What a static simulation cannot know, said plainly.
   readonly unknowns: string[] = [];
+  // Set when what the kernel does next depends on memory the simulation does not have (a
+  // read or write out of bounds, a struct module of another layout): the verdict is then not
+  // the simulation's to give. The first reason is kept.
+  undecidable?: string;
 
   // The bytes the kernel works on (after in-kernel decompression), and `len` as the kernel
   // tracks it: the signature is cut off it by the signature check.
@@ -83,6 +87,11 @@ export class LoadContext {
   record(step: string, outcome: StepRecord['outcome'], detail?: string, errno?: number,
     where?: StepRecord['where']) {
     this.steps.push({ step, outcome, detail, errno, where });
+  }
+
+  undecide(reason: string) {
+    this.undecidable ??= reason;
+    this.unknowns.push(reason);
   }
 
   find(step: string, severity: Finding['severity'], message: string,

@@ -10,7 +10,7 @@ import {
   MODULE_INIT_IGNORE_VERMAGIC, type Finding, type StepRecord, type Syscall,
 } from './context.js';
 import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, EPERM, ETXTBSY, errnoName } from './errno.js';
-import type { KernelLine } from './kmsg.js';
+import { printkStore, printkTextMax, type KernelLine } from './kmsg.js';
 import { loadModule, type LoadOptions } from './load-module.js';
 import { KernelState, parseBootArgs, type LoadedModule } from './state.js';
 import { taintLetters } from './taint.js';
@@ -31,6 +31,9 @@ export interface SyscallResult {
   steps: StepRecord[];
   findings: Finding[];
   unknowns: string[];
+  // Why the outcome is not the simulation's to give (see LoadContext.undecidable); `ret` and
+  // the lines are then only what the simulation saw up to there.
+  undecidable?: string;
   // The module as /proc/modules would list it after a successful load.
   loaded?: { name: string; taint: string; parameters: Record<string, string> };
   moduleName?: string;
@@ -115,6 +118,14 @@ export class SimulatedKernel {
       return this.result('delete_module', mod ? EBUSY : ENOENT, [], before);
     }
     if (mod.users.size) return this.result('delete_module', EWOULDBLOCK, [], before);
+    if (mod.foreignLayout) {
+      const r = this.result('delete_module', EBUSY, [], before);
+      r.undecidable = `${name} was loaded with a struct module of another layout: whether ` +
+        'delete_module() finds its exit() where this kernel looks is not known (Debian ' +
+        '6.1.0-57 answered EBUSY for a module built for 6.12, finding none)';
+      r.unknowns.push(r.undecidable);
+      return r;
+    }
     this.state.modules = this.state.modules.filter((m) => m !== mod);
     for (const used of mod.uses) this.state.find(used)?.users.delete(mod.name);
     void O_TRUNC;
@@ -153,8 +164,9 @@ export class SimulatedKernel {
     }
     const r = this.result(call, outcome.err, ctx.lines, before);
     r.steps = ctx.steps;
-    r.findings = ctx.findings;
+    r.findings = [...ctx.findings, ...r.findings];
     r.unknowns = ctx.unknowns;
+    if (ctx.undecidable) r.undecidable = ctx.undecidable;
     r.moduleName = moduleNameOf(ctx);
     r.relocationsApplied = outcome.relocationsApplied;
     r.outcome = outcome;
@@ -165,12 +177,24 @@ export class SimulatedKernel {
     return r;
   }
 
+  // Every line goes through printk's record size here, the one place all of them pass.
   private result(call: SyscallResult['call'], errno: number, lines: KernelLine[],
     before: number): SyscallResult {
+    const findings: Finding[] = [];
+    const stored = lines.map((l) => {
+      const cut = printkStore(this.profile.series, l);
+      if (cut.lost) {
+        findings.push({ step: 'printk', severity: 'info', message: `a kernel line of ` +
+          `${l.text.length} bytes is cut to ${printkTextMax(this.profile.series)} and loses ` +
+          'its newline: the kernel keeps the record open, so dmesg shows it only once the ' +
+          'next kernel message is logged' });
+      }
+      return cut.line;
+    });
     return {
-      call, ret: errno ? -1 : 0, errno, errnoName: errno ? errnoName(errno) : '', lines,
-      taintBefore: before, taintAfter: this.state.taint, steps: [], findings: [], unknowns: [],
-      relocationsApplied: 0,
+      call, ret: errno ? -1 : 0, errno, errnoName: errno ? errnoName(errno) : '',
+      lines: stored, taintBefore: before, taintAfter: this.state.taint, steps: [], findings,
+      unknowns: [], relocationsApplied: 0,
     };
   }
 }

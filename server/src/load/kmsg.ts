@@ -13,3 +13,26 @@ export interface KernelLine {
 export function line(level: number, text: string): KernelLine {
   return { level, text };
 }
+
+// printk formats a message into a record of bounded size: 6.1 reserves at most LOG_LINE_MAX
+// (1024 - 32) bytes, 6.12 PRINTKRB_RECORD_MAX (1024), for the level prefix (KERN_SOH and the
+// digit, 2 bytes, stripped afterwards), the text, its newline and the terminating NUL.
+// Measured on both Debian kernels (conformance batch long-lines): 6.1 keeps a text of up to
+// 988 bytes whole; a longer one is cut to 989 bytes and loses its newline. 6.12: 1020, 1021.
+// Texts here hold one byte per character, as the kernel's lines are compared.
+export function printkTextMax(series: string): number {
+  const record = series === '6.1' ? 1024 - 32 : 1024;
+  return record - 2 - 1;
+}
+
+export interface PrintkCut {
+  line: KernelLine;
+  // How many bytes were lost, the newline included; 0 when the line is whole.
+  lost: number;
+}
+
+export function printkStore(series: string, l: KernelLine): PrintkCut {
+  const max = printkTextMax(series);
+  if (l.text.length + 1 <= max) return { line: l, lost: 0 };
+  return { line: { level: l.level, text: l.text.slice(0, max) }, lost: l.text.length + 1 - max };
+}

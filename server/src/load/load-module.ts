@@ -179,5 +179,26 @@ export function loadModule(ctx: LoadContext, opts: LoadOptions = {}): LoadOutcom
     err = findModuleSections(ctx) || checkExportSymbolVersions(ctx);
   }
   if (err) return { err, relocationsApplied: 0, layout };
-  return fromSymbolsOn(ctx, layout, opts);
+  const out = fromSymbolsOn(ctx, layout, opts);
+  if (!out.err) foreignStructModule(ctx);
+  return out;
+}
+
+// 6.1 never compares .gnu.linkonce.this_module with its own struct module (6.12 refuses a
+// mismatch in elf_validity_cache_copy), so a forced module of another series goes live with
+// every field after the common prefix read at this kernel's offsets. Debian 6.1.0-57 ran a
+// 6.12 module's init() and then refused to unload it (EBUSY: no exit() where it looked).
+function foreignStructModule(ctx: LoadContext) {
+  const size = ctx.image?.thisModule?.size;
+  const want = ctx.profile.structModuleSize;
+  if (size === undefined || size === want) return;
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  const text = `.gnu.linkonce.this_module is ${size} bytes (${hex(size)}) but this kernel's ` +
+    `struct module is ${want} (${hex(want)}): ${ctx.profile.release} does not check the size ` +
+    'and reads the module\'s struct module with its own layout, so init(), exit() and the ' +
+    'other fields it finds there may be garbage';
+  ctx.find('load_module', 'error', text, { section: '.gnu.linkonce.this_module' });
+  ctx.undecide(`the module loads with a struct module of another layout (${size} bytes, the ` +
+    `kernel's is ${want}): what the kernel then does with it is not known`);
+  if (ctx.module) ctx.module.foreignLayout = true;
 }

@@ -30,6 +30,9 @@ export interface LoadedModule {
   // A provider that stands in for a module of the kernel's tree that modprobe would have
   // loaded first; it was not simulated itself.
   assumed?: boolean;
+  // Loaded with a .gnu.linkonce.this_module of another size (6.1 does not check it): the
+  // kernel reads this module's struct module at its own offsets.
+  foreignLayout?: boolean;
 }
 
 export interface BootOptions {

@@ -30,12 +30,13 @@ export function formatInsmod(file: string, r: InsmodResult, verbose = true): str
   const out: string[] = [];
   for (const l of r.lines) out.push(kernelLineText(l.level, l.text));
   if (r.lines.length) out.push('');
-  if (r.ret === 0) {
+  if (r.undecidable) {
+    // Before "loads": a module that goes live in a state the simulation cannot follow.
+    out.push(`undecidable: ${r.undecidable}`);
+  } else if (r.ret === 0) {
     const taint = r.loaded?.taint ? ` (${r.loaded.taint})` : '';
     out.push(`${r.call}: ${r.loaded?.name ?? file} loads${taint}; kernel taint ` +
       `${r.taintAfter}${r.taintAfter ? ` [${taintLetters(r.taintAfter)}]` : ''}`);
-  } else if (r.undecidable) {
-    out.push(`undecidable: ${r.undecidable}`);
   } else if (r.userSpace) {
     const u = r.userSpace;
     out.push(`insmod: ERROR: could not ${u.verb} module ${file}: ${userSpaceText(u)}`);
@@ -71,8 +72,8 @@ const TAINT_ANNOUNCEMENT = /taints kernel\.$|- tainting kernel$/;
 // check's one-line reason for a refusal: the kernel line the refusing step printed (the last
 // line but a taint announcement), else kmodsim's explanation of the refusal.
 export function refusalReason(r: InsmodResult): string | undefined {
-  if (r.ret === 0) return undefined;
   if (r.undecidable) return `undecidable: ${r.undecidable}`;
+  if (r.ret === 0) return undefined;
   const last = r.lines[r.lines.length - 1];
   if (last && !TAINT_ANNOUNCEMENT.test(last.text)) return last.text;
   const error = r.findings.find((f) => f.severity === 'error');
