@@ -247,3 +247,37 @@ test('run exits 1 when a line does not parse or a case cannot open its file', ()
   assert.match(r.err, /cases\.tsv:3: case gone: cannot open its module/);
   assert.equal(JSON.parse(r.out).cases[0].rc, 0);
 });
+
+test('a file over INT_MAX bytes: finit_module() is made, and the kernel says EFBIG', () => {
+  // Sparse: no disk is used, and neither tool reads it.
+  const big = path.join(TMP, 'big.ko');
+  fs.writeFileSync(big, fs.readFileSync(HELLO));
+  fs.truncateSync(big, 3 * 1024 ** 3);
+  assert.equal(realInsmod('big.ko').called, 'finit_module');
+  const r = kmodsim('insmod', 'big.ko', '--json');
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.out);
+  assert.equal(j.call, 'finit_module');
+  assert.equal(j.errno_name, 'EFBIG');
+  assert.deepEqual(j.lines, []);
+  assert.equal(j.insmod, 'File too large');
+  fs.rmSync(big);
+});
+
+test('the language server started without a transport says how, with no stack trace', () => {
+  const r = spawnSync(process.execPath, ['--import', TSX,
+    path.join(REPO, 'server', 'src', 'lsp', 'server.ts')], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /start it with --stdio, --node-ipc, --socket=PORT or --pipe=NAME/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('-k and a cases file that are not regular files are refused at once', () => {
+  const r = kmodsim('insmod', HELLO, '-k', '/dev/zero');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /\/dev\/zero: not a regular file or a directory/);
+  const cases = write('dev.tsv', 'z\t/dev/zero\t0\t\n');
+  const c = kmodsim('run', cases);
+  assert.equal(c.code, 1);
+  assert.match(c.err, /dev\.tsv:1: case z: cannot open its module: \/dev\/zero: not a regular/);
+});

@@ -233,7 +233,14 @@ function runOne(kernel: SimulatedKernel, spec: CaseSpec, boot: number,
   rec.call = spec.opts.init ? 'init_module' : 'finit_module';
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(fs.readFileSync(resolveKo(spec.ko, opts)));
+    const file = resolveKo(spec.ko, opts);
+    // A pipe would block the read and a device never end it; the oracle's open() of either
+    // succeeds, but kmodsim models regular files only.
+    const st = fs.statSync(file);
+    if (!st.isFile()) {
+      throw Object.assign(new Error(`${file}: not a regular file`), { code: 'EINVAL' });
+    }
+    bytes = new Uint8Array(fs.readFileSync(file));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     rec.stage = 'open';

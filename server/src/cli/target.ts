@@ -37,9 +37,12 @@ export function resolveKernel(arg: string | undefined): KernelProfile {
     arg = path.join('/lib/modules', os.release());
     if (!fs.existsSync(arg)) throw new Error(`-k running: ${arg} (the running kernel's) does not exist`);
   }
-  if (arg.endsWith('.json')) return loadProfileFile(arg);
   const stat = fs.statSync(arg, { throwIfNoEntry: false });
   if (!stat) throw new Error(`${arg}: no such profile, headers directory or module tree`);
+  if (!stat.isDirectory() && !stat.isFile()) {
+    throw new Error(`${arg}: not a regular file or a directory, so not a profile, headers ` +
+      'directory or module tree');
+  }
   if (!stat.isDirectory()) return loadProfileFile(arg);
   // /lib/modules/<release>: its build/ link has the headers, the rest is the module tree.
   if (fs.existsSync(path.join(arg, 'kernel'))) return captureProfile(arg, { modulesDir: arg });
