@@ -281,3 +281,19 @@ test('-k and a cases file that are not regular files are refused at once', () =>
   assert.equal(c.code, 1);
   assert.match(c.err, /dev\.tsv:1: case z: cannot open its module: \/dev\/zero: not a regular/);
 });
+
+test('an int parameter of 120,000 digits is ERANGE (kstrtoint overflows), as the kernel says', () => {
+  const r = kmodsim('insmod', HELLO, `times=${'1'.repeat(120_000)}`, '--json');
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.out);
+  assert.equal(j.errno_name, 'ERANGE');
+  assert.equal(j.insmod, 'Numerical result out of range');
+  assert.match(j.lines[j.lines.length - 1].text, /^hello: `1111/);
+});
+
+test('sig_enforce and lockdown refusals carry an error: line of their own', () => {
+  const sig = kmodsim('insmod', HELLO, '--boot-args', 'module.sig_enforce=1');
+  assert.match(sig.out, /error: \[module_sig_check\] unsigned module, and signatures are/);
+  const lock = kmodsim('insmod', HELLO, '--boot-args', 'lockdown=integrity');
+  assert.match(lock.out, /error: \[module_sig_check\] unsigned module, and the kernel is locked/);
+});

@@ -48,6 +48,9 @@ function parseUll(s: string, base: number): Kstrto<bigint> {
   for (; i < s.length; i++) {
     const digit = hexDigitValue(s[i]);
     if (digit < 0 || digit >= radix.base) break;
+    // Past 2^64 the value is not needed any more (the result is ERANGE), and a number that
+    // kept growing would make a long run of digits quadratic.
+    if (overflow) continue;
     value = value * big + BigInt(digit);
     if (value > U64_MAX) overflow = true;
   }
