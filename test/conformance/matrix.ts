@@ -582,6 +582,82 @@ function reportParamsBatch(s: Series, inp: Inputs): Batch {
   return { name: 'reports-params', bootArgs: '', cases };
 }
 
+// Findings of a new-user pass, each checked against the real kernel.
+
+// printk keeps a bounded prefix of a long line: parameter errors whose text is 5,000 bytes, and
+// lines whose whole text is just under, at and over the kernels' limits (992 and 1024 bytes).
+function longLinesBatch(s: Series, inp: Inputs): Batch {
+  const ko = inp.put('kmsim_params-long-lines.ko',
+    read(ownModulePath(releaseOf(s), 'kmsim_params')));
+  const dmfe = inp.put('dmfe-long-lines.ko',
+    debianModule(s, 'drivers/net/ethernet/dec/tulip/dmfe'));
+  const a = (n: number) => 'a'.repeat(n);
+  const cases: MatrixCase[] = [
+    { id: 'long-line-charp-5000-bytes', ko, params: `p_charp=${a(5000)}` },
+    { id: 'long-line-string-5000-bytes', ko, params: `p_string=${a(5000)}` },
+    { id: 'long-line-int-5000-bytes', ko, params: `p_int=${a(5000)}` },
+    { id: 'long-line-unknown-name-5000-bytes', ko, params: `${a(5000)}=1`,
+      ownOutput: OWN.params },
+    { id: 'long-line-dmfe-mode-5000-bytes', ko: dmfe, params: `mode=${a(5000)}` },
+  ];
+  // "kmsim_params: `V' invalid for parameter `p_int'" is 46 bytes besides V.
+  for (const total of [988, 989, 990, 991, 992, 993, 994, 1020, 1021, 1022, 1023, 1024, 1025]) {
+    cases.push({ id: `long-line-int-text-${total}-bytes`, ko,
+      params: `p_int=${a(total - 46)}` });
+  }
+  return { name: 'long-lines', bootArgs: '', cases };
+}
+
+// Relocations and a symbol table that the kernel reads without bounds checks. The cases most
+// likely to oops come last (a crash ends the boot; the rest runs in a new one).
+function relocationBoundsBatch(s: Series, inp: Inputs): Batch {
+  const ok = read(ownModulePath(releaseOf(s), 'kmsim_relocs_ok'));
+  const sec = '.rela.data.kmsim_relocs';
+  const elf = ElfFile.open(ok);
+  const rela = elf.section(sec);
+  const symtab = elf.sections.find((x) => x.type === 2);
+  if (!rela || !symtab) throw new Error(`kmsim_relocs_ok has no ${sec} or symtab`);
+  const first = relaIndex(ok, sec, R_X86_64.R64);
+  const entry = rela.offset + first * 24;
+  const symbols = symtab.size / 24;
+  const loads = (id: string, ko: string): MatrixCase => ({ id, ko, ownOutput: OWN.relocs });
+  const cases: MatrixCase[] = [
+    loads('symtab-size-8-bytes-over-entsize-multiple',
+      inp.mut('symtab-size-plus-8.ko', ok, [field(symtab.headerOffset + 32, 8,
+        symtab.size + 8)])),
+    loads('symtab-entsize-16', inp.mut('symtab-entsize-16.ko', ok,
+      [field(symtab.headerOffset + 56, 8, 16)])),
+    { id: 'symtab-size-one-byte-short-of-entsize-multiple', ko: inp.mut('symtab-size-minus-1.ko',
+      ok, [field(symtab.headerOffset + 32, 8, symtab.size - 1)]), ownOutput: OWN.relocs },
+    { id: 'reloc-symbol-index-one-past-symtab', ko: inp.mut('reloc-sym-past.ko', ok,
+      [field(entry + 12, 4, symbols)]), ownOutput: OWN.relocs, addressValues: true },
+    { id: 'reloc-offset-at-section-end', ko: inp.mut('reloc-offset-end.ko', ok,
+      [field(entry, 8, 0x38)]), ownOutput: OWN.relocs, addressValues: true },
+    { id: 'reloc-offset-2GiB-past-section', ko: inp.mut('reloc-offset-far.ko', ok,
+      [field(entry, 8, 0x7fffffff)]), ownOutput: OWN.relocs, addressValues: true },
+    { id: 'reloc-symbol-index-far-past-symtab', ko: inp.mut('reloc-sym-far.ko', ok,
+      [field(entry + 12, 4, 0xffffff)]), ownOutput: OWN.relocs, addressValues: true },
+  ];
+  return { name: 'relocation-bounds', bootArgs: '', cases };
+}
+
+// The project's module built for the other series, forced with both flags: 6.12 refuses it on
+// the size of struct module, 6.1 has no such check and uses the other series' layout.
+function thisModuleForcedBatch(s: Series, inp: Inputs): Batch {
+  const o = other(s);
+  const ko = inp.put(`kmsim_params-forced-from-${o}.ko`,
+    read(ownModulePath(releaseOf(o), 'kmsim_params')));
+  const both = 'IGNORE_VERMAGIC|IGNORE_MODVERSIONS';
+  return { name: 'this_module-forced', bootArgs: '', cases: [
+    { id: `this_module-${o}-own-module-bad-parameter-forced`, ko, flags: both,
+      params: 'p_int=x' },
+    { id: `this_module-${o}-own-module-forced`, ko, flags: both, options: 'keep',
+      ownOutput: OWN.params },
+    { id: `this_module-${o}-own-module-forced-unloaded`, ko: '-',
+      options: 'rmmod=kmsim_params' },
+  ] };
+}
+
 export function buildMatrix(series: Series, dir: string): Matrix {
   fs.rmSync(dir, { recursive: true, force: true });
   const inp = new Inputs(dir);
@@ -589,7 +665,8 @@ export function buildMatrix(series: Series, dir: string): Matrix {
     vermagicBatch(series, inp), modversionsBatch(series, inp), symbolsBatch(series, inp),
     thisModuleBatch(series, inp), relocationsBatch(series, inp), elfBatch(series, inp),
     ...signatureBatches(series, inp), compressionBatch(series, inp), paramsBatch(series, inp),
-    reportParamsBatch(series, inp),
+    reportParamsBatch(series, inp), longLinesBatch(series, inp),
+    relocationBoundsBatch(series, inp), thisModuleForcedBatch(series, inp),
   ];
   const ids = new Set<string>();
   for (const c of batches.flatMap((b) => b.cases)) {

@@ -34,6 +34,13 @@
 static FILE *out;
 static int kmsg_fd = -1;
 
+/*
+ * A line printk cut short loses its newline, and the ring buffer keeps such a record open
+ * (unseen by /dev/kmsg readers) until the next record is reserved. After each case the loader
+ * logs this marker itself, so a case's cut line is read with the case; the marker is skipped.
+ */
+static const char kmsg_marker[] = "kmsim-loader: end of case";
+
 /* --- JSON output ------------------------------------------------------- */
 
 static void json_string(const char *s, size_t n)
@@ -130,6 +137,8 @@ static int kmsg_emit_records(int emit)
 			continue;
 		char *end = strchr(semi + 1, '\n');
 		size_t len = end ? (size_t)(end - semi - 1) : strlen(semi + 1);
+		if (len == sizeof(kmsg_marker) - 1 && !memcmp(semi + 1, kmsg_marker, len))
+			continue;
 		if (emit) {
 			fprintf(out, "%s{\"level\":%ld,\"text\":", count ? "," : "",
 				strtol(rec, NULL, 10) & 7);
@@ -139,6 +148,23 @@ static int kmsg_emit_records(int emit)
 		count++;
 	}
 	return count;
+}
+
+/*
+ * Each write opens /dev/kmsg anew: the write ratelimit (10 lines in 5 s) is per open file.
+ * Level 7 with no facility: the kernel files it as LOG_USER and the console does not print it.
+ */
+static void kmsg_write_marker(void)
+{
+	char buf[64];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	int n = snprintf(buf, sizeof(buf), "<7>%s\n", kmsg_marker);
+	if (write(fd, buf, n) < 0)
+		perror("loader: /dev/kmsg");
+	close(fd);
 }
 
 /* Waits until the log has been quiet for quiet_ms, so late boot lines are not a case's. */
@@ -387,6 +413,7 @@ static void run_case(char *line, int lineno, long settle_ms)
 		err = errno;
 
 	sleep_ms(settle_ms);
+	kmsg_write_marker();
 	fprintf(out, "{\"id\":");
 	json_cstr(field[0]);
 	fprintf(out, ",\"line\":%d,\"call\":\"%s\",\"rc\":%ld,\"errno\":%d,\"stray_before\":%d,"

@@ -185,7 +185,8 @@ export class SimulatedKernel {
       const cut = printkStore(this.profile.series, l);
       if (cut.lost) {
         findings.push({ step: 'printk', severity: 'info', message: `a kernel line of ` +
-          `${l.text.length} bytes is cut to ${printkTextMax(this.profile.series)} and loses ` +
+          `${cut.lost - 1 + printkTextMax(this.profile.series)} bytes is cut to ` +
+          `${printkTextMax(this.profile.series)} and loses ` +
           'its newline: the kernel keeps the record open, so dmesg shows it only once the ' +
           'next kernel message is logged' });
       }

@@ -19,7 +19,7 @@ export function line(level: number, text: string): KernelLine {
 // digit, 2 bytes, stripped afterwards), the text, its newline and the terminating NUL.
 // Measured on both Debian kernels (conformance batch long-lines): 6.1 keeps a text of up to
 // 988 bytes whole; a longer one is cut to 989 bytes and loses its newline. 6.12: 1020, 1021.
-// Texts here hold one byte per character, as the kernel's lines are compared.
+// The kernel counts bytes: a text is measured in UTF-8, as the parameters are decoded.
 export function printkTextMax(series: string): number {
   const record = series === '6.1' ? 1024 - 32 : 1024;
   return record - 2 - 1;
@@ -31,8 +31,16 @@ export interface PrintkCut {
   lost: number;
 }
 
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
 export function printkStore(series: string, l: KernelLine): PrintkCut {
   const max = printkTextMax(series);
-  if (l.text.length + 1 <= max) return { line: l, lost: 0 };
-  return { line: { level: l.level, text: l.text.slice(0, max) }, lost: l.text.length + 1 - max };
+  // Most lines are short: skip the encoding when even 3 bytes a character would fit.
+  if (l.text.length * 3 + 1 <= max) return { line: l, lost: 0 };
+  const bytes = utf8.encode(l.text);
+  if (bytes.length + 1 <= max) return { line: l, lost: 0 };
+  // A cut through a multi-byte character leaves U+FFFD where the kernel keeps the lone bytes.
+  const text = fromUtf8.decode(bytes.subarray(0, max));
+  return { line: { level: l.level, text }, lost: bytes.length + 1 - max };
 }
