@@ -12,6 +12,7 @@ import {
 import { checkOptions, type OptionFinding } from '../modprobe/options.js';
 import type { ModuleParam } from '../module/params.js';
 import { paramDetail, paramDocumentation, paramHover, valueChoices } from './params-text.js';
+import type { Slicer } from './slices.js';
 import type { ModuleFacts } from './simulate.js';
 
 const SOURCE = 'kmodsim';
@@ -59,42 +60,63 @@ export function modprobeDiagnostics(file: string, text: string, dir: ModuleDirec
   { conf: ConfFile; diagnostics: Diagnostic[] } {
   const conf = parseModprobeConf(file, text);
   const diagnostics: Diagnostic[] = [];
-  for (const line of conf.lines) {
-    for (const p of line.problems) {
-      diagnostics.push({ severity: SEVERITY[p.severity], message: p.message, source: 'kmod',
-        range: toRange(line, p.start, p.end) });
-    }
-    if (line.command !== 'options' || !line.module || !line.rest) continue;
-    const known = dir.lookup(line.moduleName!);
-    if (!known?.facts || known.facts.decodeError) {
-      const why = known?.facts?.decodeError
-        ? `module '${line.moduleName}' (${known.file}) could not be decoded: ` +
-          known.facts.decodeError
-        : known && !known.file
-          ? `module '${line.moduleName}' of the target kernel: the profile has no module ` +
-            'files, so its parameters are not checked (set kmodsim.kernel to its ' +
-            '/lib/modules/<release>)'
-          : `no module '${line.moduleName}' in the workspace or the target kernel's tree: ` +
-            'its parameters are not checked';
-      diagnostics.push({ severity: DiagnosticSeverity.Information, message: why, source: SOURCE,
-        range: toRange(line, line.module.start, line.module.end) });
-      continue;
-    }
-    let findings: OptionFinding[];
-    try {
-      findings = checkOptions(known.facts.name, line.rest.text, known.facts.params,
-        { lockdown: dir.lockdown });
-    } catch (e) {
-      findings = [{ severity: 'error', start: 0, end: line.rest.text.length,
-        message: `the options could not be checked: ${(e as Error).message}` }];
-    }
-    for (const f of findings) {
-      diagnostics.push({ severity: SEVERITY[f.severity], message: f.message, source: SOURCE,
-        code: f.parameter,
-        range: toRange(line, line.rest.start + f.start, line.rest.start + f.end) });
-    }
-  }
+  const unchecked = new Set<string>();
+  for (const line of conf.lines) lineDiagnostics(line, dir, diagnostics, unchecked);
   return { conf, diagnostics };
+}
+
+// The same, a slice at a time: a file of 100,000 lines takes seconds to check.
+export async function modprobeDiagnosticsSliced(conf: ConfFile, dir: ModuleDirectory,
+  slicer: Slicer): Promise<Diagnostic[]> {
+  const diagnostics: Diagnostic[] = [];
+  const unchecked = new Set<string>();
+  for (const line of conf.lines) {
+    lineDiagnostics(line, dir, diagnostics, unchecked);
+    if (slicer.due()) await slicer.next();
+  }
+  return diagnostics;
+}
+
+// `unchecked` holds the modules already said to be unchecked: said once per module, on its
+// first options line (a file of thousands of lines for modules the target does not have would
+// otherwise carry a note on each, megabytes for the client to read).
+function lineDiagnostics(line: ConfLine, dir: ModuleDirectory, diagnostics: Diagnostic[],
+  unchecked: Set<string>) {
+  for (const p of line.problems) {
+    diagnostics.push({ severity: SEVERITY[p.severity], message: p.message, source: 'kmod',
+      range: toRange(line, p.start, p.end) });
+  }
+  if (line.command !== 'options' || !line.module || !line.rest) return;
+  const known = dir.lookup(line.moduleName!);
+  if (!known?.facts || known.facts.decodeError) {
+    if (unchecked.has(line.moduleName!)) return;
+    unchecked.add(line.moduleName!);
+    const why = known?.facts?.decodeError
+      ? `module '${line.moduleName}' (${known.file}) could not be decoded: ` +
+        known.facts.decodeError
+      : known && !known.file
+        ? `module '${line.moduleName}' of the target kernel: the profile has no module ` +
+          'files, so its parameters are not checked (set kmodsim.kernel to its ' +
+          '/lib/modules/<release>)'
+        : `no module '${line.moduleName}' in the workspace or the target kernel's tree: ` +
+          'its parameters are not checked';
+    diagnostics.push({ severity: DiagnosticSeverity.Information, message: why, source: SOURCE,
+      range: toRange(line, line.module.start, line.module.end) });
+    return;
+  }
+  let findings: OptionFinding[];
+  try {
+    findings = checkOptions(known.facts.name, line.rest.text, known.facts.params,
+      { lockdown: dir.lockdown });
+  } catch (e) {
+    findings = [{ severity: 'error', start: 0, end: line.rest.text.length,
+      message: `the options could not be checked: ${(e as Error).message}` }];
+  }
+  for (const f of findings) {
+    diagnostics.push({ severity: SEVERITY[f.severity], message: f.message, source: SOURCE,
+      code: f.parameter,
+      range: toRange(line, line.rest.start + f.start, line.rest.start + f.end) });
+  }
 }
 
 // The logical line holding a position, and the position's offset in its text.

@@ -11,7 +11,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { readModuleFile } from '../kernel/capture.js';
-import { parseModprobeConf } from '../modprobe/config.js';
+import type { ConfFile } from '../modprobe/config.js';
 import { ModuleImage } from '../module/image.js';
 import { readModuleSignature } from '../module/signature.js';
 import { formatModinfo, formatParamDefaults } from '../report/modinfo.js';
@@ -19,7 +19,7 @@ import { isModprobeFile, pathOf } from './files.js';
 import { availableTargets } from './kernels.js';
 import { Log } from './log.js';
 import {
-  modprobeCompletions, modprobeDiagnostics, modprobeHover, paramCompletions,
+  modprobeCompletions, modprobeDiagnosticsSliced, modprobeHover, paramCompletions,
 } from './modprobe-docs.js';
 import {
   koPathOfReportUri, MODPROBE_LANGUAGE, MODULE_INFO, MODULES, PARAM_COMPLETIONS, REPORT,
@@ -31,12 +31,12 @@ import {
   type TargetItem, type TrustChangedParams,
 } from './protocol.js';
 import { effectiveSettings, normalizeSettings, type EffectiveSettings } from './settings.js';
+import { parseModprobeSliced, Slicer } from './slices.js';
 import { Workspace } from './workspace.js';
 
 // Without a transport on the command line createConnection() throws a stack trace at whoever
 // started the server by hand; tell them how it is started instead.
-if (!process.argv.slice(2).some((a) => /^--(stdio|node-ipc|socket=|pipe=)/
-  .test(a))) {
+if (!process.argv.slice(2).some((a) => /^--(stdio|node-ipc|socket=|pipe=)/.test(a))) {
   process.stderr.write('kmodsim language server: start it with --stdio, --node-ipc, ' +
     '--socket=PORT or --pipe=NAME, as an editor does\n');
   process.exit(2);
@@ -66,7 +66,7 @@ function openModprobeText(file: string): string | undefined {
 
 const workspace = new Workspace(connection, log, openModprobeText);
 workspace.onModulesChanged = () => {
-  for (const d of documents.all()) publishDocument(d);
+  for (const d of documents.all()) void publishDocument(d);
 };
 
 function settingsNow(raw = rawSettings): EffectiveSettings {
@@ -153,8 +153,8 @@ async function settingsChanged(settings: unknown) {
     const changed = applySettings();
     if (oldRoots !== workspace.roots().join('\n')) await workspace.start();
     else if (changed) workspace.requeueAll();
-    workspace.publishConfs();
-    for (const d of documents.all()) publishDocument(d);
+    void workspace.publishConfs();
+    for (const d of documents.all()) void publishDocument(d);
   } catch (e) {
     log.error(`settings: ${(e as Error).message}`);
   }
@@ -182,25 +182,45 @@ function isModprobeDocument(d: TextDocument): boolean {
   return d.languageId === MODPROBE_LANGUAGE || (file !== undefined && isModprobeFile(file));
 }
 
-function publishDocument(d: TextDocument) {
+// An open document's diagnostics, a slice at a time (it may be a file of 100,000 lines);
+// sent only while the document is still at the version they were computed for (the document
+// object is updated in place by later edits).
+async function publishDocument(d: TextDocument) {
   if (!isModprobeDocument(d)) return;
+  const version = d.version;
   try {
-    const file = pathOf(d.uri) ?? d.uri;
-    const { diagnostics } = modprobeDiagnostics(file, d.getText(), workspace.directory());
-    void connection.sendDiagnostics({ uri: d.uri, version: d.version, diagnostics });
+    const slicer = new Slicer();
+    const conf = await parsedDocument(d, slicer);
+    const diagnostics = await modprobeDiagnosticsSliced(conf, workspace.directory(), slicer);
+    if (documents.get(d.uri)?.version !== version) return;
+    void connection.sendDiagnostics({ uri: d.uri, version, diagnostics });
   } catch (e) {
     log.error(`${d.uri}: ${(e as Error).stack ?? e}`);
   }
+}
+
+// The last parse of each open modprobe document, for its version: completion and hover ask
+// for it on every keystroke's request.
+const parsedDocuments = new Map<string, { version: number; conf: ConfFile }>();
+
+async function parsedDocument(d: TextDocument, slicer: Slicer): Promise<ConfFile> {
+  const version = d.version;
+  const cached = parsedDocuments.get(d.uri);
+  if (cached?.version === version) return cached.conf;
+  const conf = await parseModprobeSliced(pathOf(d.uri) ?? d.uri, d.getText(), slicer);
+  if (documents.get(d.uri)?.version === version) parsedDocuments.set(d.uri, { version, conf });
+  return conf;
 }
 
 documents.onDidOpen((e) => void settingsReady.then(() => publishDocument(e.document)));
 documents.onDidChangeContent((e) =>
   void settingsReady.then(() => publishDocument(e.document)));
 documents.onDidClose((e) => {
+  parsedDocuments.delete(e.document.uri);
   const file = pathOf(e.document.uri);
   if (file && workspace.confs.has(file)) {
     // Back to the file on disk once the editor lets go of it.
-    setImmediate(() => workspace.publishConfs());
+    setImmediate(() => void workspace.publishConfs());
   } else if (isModprobeDocument(e.document)) {
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   }
@@ -215,9 +235,8 @@ connection.onCompletion(async (p): Promise<CompletionItem[]> => {
   const d = documents.get(p.textDocument.uri);
   if (!d || !isModprobeDocument(d)) return [];
   try {
-    const file = pathOf(d.uri) ?? d.uri;
     // Parsing is enough here; the options checks are the diagnostics' business.
-    const conf = parseModprobeConf(file, d.getText());
+    const conf = await parsedDocument(d, new Slicer());
     return modprobeCompletions(conf, p.position, workspace.directory());
   } catch (e) {
     log.error(`completion: ${(e as Error).stack ?? e}`);
@@ -230,8 +249,7 @@ connection.onHover(async (p) => {
   const d = documents.get(p.textDocument.uri);
   if (!d || !isModprobeDocument(d)) return null;
   try {
-    const file = pathOf(d.uri) ?? d.uri;
-    const conf = parseModprobeConf(file, d.getText());
+    const conf = await parsedDocument(d, new Slicer());
     return modprobeHover(conf, p.position, workspace.directory()) ?? null;
   } catch (e) {
     log.error(`hover: ${(e as Error).stack ?? e}`);

@@ -17,13 +17,16 @@ import {
 } from './files.js';
 import { targetOf, treeModules, type Target } from './kernels.js';
 import type { Log } from './log.js';
-import { modprobeDiagnostics, type KnownModule, type ModuleDirectory } from './modprobe-docs.js';
+import {
+  modprobeDiagnosticsSliced, type KnownModule, type ModuleDirectory,
+} from './modprobe-docs.js';
 import {
   REPORT_CHANGED, STATUS, reportUri, type ReportChangedParams, type StatusParams,
 } from './protocol.js';
 import { renderReport, renderUnreadable, type Rendered } from './report.js';
 import { bootArgsOf, simulationKey, type EffectiveSettings } from './settings.js';
 import { readFacts, simulateLoad, type ModuleFacts } from './simulate.js';
+import { parseModprobeSliced, Slicer } from './slices.js';
 
 const RECHECK_MS = 500;
 // The largest module file read: Debian's largest (amdgpu.ko) is 19 MB, and a file is read
@@ -67,8 +70,15 @@ export class Workspace {
   private watcher?: FSWatcher;
   private treeFacts = new Map<string, { identity?: string; facts: ModuleFacts }>();
   private sourceDiags = new Map<string, Map<string, Diagnostic[]>>();
-  private confDiagsPublished = new Set<string>();
+  // What each modprobe file's published diagnostics were computed from (its identity and
+  // the modules they name), so that the same ones are not computed and sent again.
+  private confDiagsPublished = new Map<string, string>();
+  private confsPublishing?: Promise<void>;
+  private confsAgain = false;
   private drained: (() => void)[] = [];
+  // The last message handed to the connection: it writes one at a time, so once this one is
+  // out, all are (see drain).
+  private written: Promise<void> = Promise.resolve();
   // Called when the set of known modules or their facts changed, for the open documents.
   onModulesChanged: () => void = () => undefined;
 
@@ -114,11 +124,15 @@ export class Workspace {
     }
     this.log.info(`found ${found.modules.length} module(s) and ${found.confs.length} ` +
       `modprobe file(s) in ${(performance.now() - t0).toFixed(0)} ms`);
-    this.publishConfs();
+    void this.publishConfs();
     this.onModulesChanged();
     this.scanQueued = true;
     for (const m of found.modules) this.enqueue(m, performance.now());
     if (!this.queue.size && !this.draining) this.finishScan();
+  }
+
+  private sent(p: Promise<void>) {
+    this.written = p.catch(() => undefined);
   }
 
   private finishScan() {
@@ -127,9 +141,11 @@ export class Workspace {
   }
 
   // Resolves when the queue is empty (for requests that want settled results).
-  idle(): Promise<void> {
-    if (!this.scanning && !this.queue.size && !this.draining) return Promise.resolve();
-    return new Promise((r) => this.drained.push(r));
+  async idle(): Promise<void> {
+    if (this.scanning || this.queue.size || this.draining) {
+      await new Promise<void>((r) => this.drained.push(r));
+    }
+    while (this.confsPublishing) await this.confsPublishing;
   }
 
   private async watch() {
@@ -175,8 +191,7 @@ export class Workspace {
     } else if (isModprobeFile(file)) {
       if (removed || !fs.existsSync(file)) this.confs.delete(file);
       else this.confs.add(file);
-      this.publishConfs();
-      this.requeueChangedOptions();
+      void this.confChanged();
     } else if (isSourceFile(file)) {
       const dir = path.dirname(file);
       for (const e of this.modules.values()) {
@@ -208,13 +223,24 @@ export class Workspace {
     const e = this.modules.get(file);
     if (!e) return;
     this.modules.delete(file);
-    this.connection.sendDiagnostics({ uri: reportUri(file), diagnostics: [] });
+    this.sent(this.connection.sendDiagnostics({ uri: reportUri(file), diagnostics: [] }));
     e.sources.forEach((s) => this.setSourceDiagnostics(s, file, []));
     this.notifyReport(file);
     this.log.info(`${file}: removed`);
   }
 
-  // A modprobe file changed on disk: the modules whose options changed load differently.
+  // A modprobe file changed on disk: parsed a slice at a time, its diagnostics published, and
+  // the modules whose options changed load differently.
+  private async confChanged() {
+    try {
+      await this.parseConfs(new Slicer());
+      void this.publishConfs();
+      this.requeueChangedOptions();
+    } catch (e) {
+      this.log.error(`modprobe files: ${(e as Error).stack ?? e}`);
+    }
+  }
+
   private requeueChangedOptions() {
     const confs = this.confFiles();
     for (const e of this.modules.values()) {
@@ -246,7 +272,14 @@ export class Workspace {
     if (this.draining) return;
     this.draining = true;
     try {
+      // Each load reads the modprobe files' options: parsed here a slice at a time, not by the
+      // first load in one go.
+      await this.parseConfs(new Slicer());
       while (this.queue.size) {
+        // What the last module published is written before the next one runs: a scan makes
+        // messages faster than a client reads them, and a reply to a request (a completion)
+        // would wait behind all of them.
+        await this.written;
         await yieldNow();
         const file = this.queue.values().next().value as string;
         this.queue.delete(file);
@@ -256,7 +289,7 @@ export class Workspace {
           this.log.error(`${file}: ${(e as Error).stack ?? e}`);
         }
       }
-      this.publishConfs();
+      void this.publishConfs();
       this.onModulesChanged();
     } finally {
       this.draining = false;
@@ -336,6 +369,43 @@ export class Workspace {
   // 100,000 lines takes a second to parse.
   private parsedConfs = new Map<string, { identity: string; conf: ConfFile }>();
 
+  // Brings the parsed modprobe files up to date, a slice at a time.
+  private async parseConfs(slicer: Slicer) {
+    for (const c of [...this.confs]) await this.parsedConf(c, slicer);
+  }
+
+  // A parse under way, by file and identity: the scan's loads and its diagnostics both want
+  // the file, and it is parsed once.
+  private parsing = new Map<string, { identity?: string; conf: Promise<ConfFile | undefined> }>();
+
+  private parsedConf(c: string, slicer: Slicer): Promise<ConfFile | undefined> {
+    const identity = identityOf(c);
+    const cached = this.parsedConfs.get(c);
+    if (identity && cached?.identity === identity) return Promise.resolve(cached.conf);
+    const under = this.parsing.get(c);
+    if (under && under.identity === identity) return under.conf;
+    const conf = this.parseConf(c, identity, slicer).finally(() => {
+      if (this.parsing.get(c)?.conf === conf) this.parsing.delete(c);
+    });
+    this.parsing.set(c, { identity, conf });
+    return conf;
+  }
+
+  private async parseConf(c: string, identity: string | undefined, slicer: Slicer):
+    Promise<ConfFile | undefined> {
+    let text: string;
+    try {
+      text = fs.readFileSync(c, 'utf8');
+    } catch {
+      this.parsedConfs.delete(c);
+      return undefined;
+    }
+    const conf = await parseModprobeSliced(c, text, slicer);
+    // The file may have changed while it was parsed: kept only under the identity it had.
+    if (identity && identity === identityOf(c)) this.parsedConfs.set(c, { identity, conf });
+    return conf;
+  }
+
   // The modprobe files as modprobe would read them: from disk, unsaved edits aside.
   private confFiles(): ConfFile[] {
     const out: ConfFile[] = [];
@@ -356,16 +426,6 @@ export class Workspace {
       }
     }
     return out;
-  }
-
-  private readConf(file: string): string | undefined {
-    const open = this.openText(file);
-    if (open !== undefined) return open;
-    try {
-      return fs.readFileSync(file, 'utf8');
-    } catch {
-      return undefined;
-    }
   }
 
   // The load with the settings' flags and the workspace's modprobe.d options for the module.
@@ -419,17 +479,18 @@ export class Workspace {
 
   publishModule(e: ModuleEntry) {
     const r = e.rendered!;
-    this.connection.sendDiagnostics({ uri: reportUri(e.file), diagnostics: r.diagnostics });
+    this.sent(this.connection.sendDiagnostics({ uri: reportUri(e.file),
+      diagnostics: r.diagnostics }));
     this.notifyReport(e.file);
     const status: StatusParams = { file: e.file, target: this.target.profile.release,
       verdict: r.verdict, ok: r.ok };
-    void this.connection.sendNotification(STATUS, status);
+    this.sent(this.connection.sendNotification(STATUS, status));
     this.publishSources(e);
   }
 
   private notifyReport(file: string) {
     const p: ReportChangedParams = { uri: reportUri(file) };
-    void this.connection.sendNotification(REPORT_CHANGED, p);
+    this.sent(this.connection.sendNotification(REPORT_CHANGED, p));
   }
 
   private publishSources(e: ModuleEntry) {
@@ -452,32 +513,71 @@ export class Workspace {
     if (!byModule) this.sourceDiags.set(source, byModule = new Map());
     if (diags.length) byModule.set(module, diags);
     else byModule.delete(module);
-    this.connection.sendDiagnostics({ uri: uriOf(source),
-      diagnostics: [...byModule.values()].flat() });
+    this.sent(this.connection.sendDiagnostics({ uri: uriOf(source),
+      diagnostics: [...byModule.values()].flat() }));
   }
 
   // Diagnostics of every modprobe file on disk that is not open (open ones are the
-  // document handler's).
-  publishConfs() {
-    const dir = this.directory();
-    for (const c of this.confs) {
-      if (this.openText(c) !== undefined) continue;
-      const text = this.readConf(c);
-      if (text === undefined) continue;
+  // document handler's). One pass at a time, a slice at a time; asked again while it runs,
+  // it runs once more after, with what changed meanwhile.
+  publishConfs(): Promise<void> {
+    this.confsAgain = true;
+    this.confsPublishing ??= (async () => {
       try {
-        const { diagnostics } = modprobeDiagnostics(c, text, dir);
-        this.connection.sendDiagnostics({ uri: uriOf(c), diagnostics });
-        this.confDiagsPublished.add(c);
+        while (this.confsAgain) {
+          this.confsAgain = false;
+          await this.publishConfsOnce();
+        }
       } catch (err) {
-        this.log.error(`${c}: ${(err as Error).message}`);
+        this.log.error(`modprobe files: ${(err as Error).stack ?? err}`);
+      } finally {
+        this.confsPublishing = undefined;
       }
+    })();
+    return this.confsPublishing;
+  }
+
+  private async publishConfsOnce() {
+    const dir = this.directory();
+    const modulesKey = this.directoryKey();
+    const slicer = new Slicer();
+    for (const c of [...this.confs]) {
+      if (this.openText(c) !== undefined) {
+        // The editor's diagnostics stand meanwhile; the file's are sent again once it closes.
+        this.confDiagsPublished.delete(c);
+        continue;
+      }
+      const key = `${identityOf(c) ?? ''}\n${modulesKey}`;
+      if (this.confDiagsPublished.get(c) === key) continue;
+      const conf = await this.parsedConf(c, slicer);
+      if (!conf || !this.confs.has(c)) continue;
+      const diagnostics = await modprobeDiagnosticsSliced(conf, dir, slicer);
+      if (!this.confs.has(c) || this.openText(c) !== undefined) continue;
+      this.sent(this.connection.sendDiagnostics({ uri: uriOf(c), diagnostics }));
+      this.confDiagsPublished.set(c, key);
     }
-    for (const c of this.confDiagsPublished) {
+    for (const c of [...this.confDiagsPublished.keys()]) {
       if (!this.confs.has(c)) {
-        this.connection.sendDiagnostics({ uri: uriOf(c), diagnostics: [] });
+        this.sent(this.connection.sendDiagnostics({ uri: uriOf(c), diagnostics: [] }));
         this.confDiagsPublished.delete(c);
       }
     }
+  }
+
+  // What a modprobe file's diagnostics depend on besides its text: the workspace's modules
+  // by name (their file and its identity), the target and lockdown.
+  private directoryKey(): string {
+    const parts = [this.target.label, this.target.profile.source,
+      this.settings.kernelConfig.lockdown];
+    // The first module of each name, as directory() looks them up.
+    const seen = new Set<string>();
+    for (const e of this.modules.values()) {
+      const name = e.facts?.name;
+      if (!name || seen.has(name)) continue;
+      seen.add(name);
+      parts.push(`${name}:${e.file}:${e.identity ?? ''}`);
+    }
+    return parts.join('\n');
   }
 
   // Module names for modprobe.d: the workspace's first, then the target's tree.

@@ -113,41 +113,41 @@ interface RawLine {
 }
 
 // getline_wrapped(): physical lines into logical ones, remembering where each char was. Text
-// without a backslash is copied a slice at a time.
-function logicalLines(source: string): RawLine[] {
-  const out: RawLine[] = [];
+// without a backslash is copied a slice at a time; lines come one by one, so that a caller can
+// stop between them.
+function* logicalLines(source: string): Generator<RawLine> {
   let line = 0;
   let column = 0;
   let text = '';
   let runs: number[] = [0, 0, 0];
   let first = 0;
   let pos = 0;
-  // The next backslash at or after pos (source.length when there is none).
+  // The next backslash and newline at or after pos (source.length when there is none): each
+  // searched for once, whatever the file's shape.
   let backslash = -1;
-
-  const finish = () => {
-    out.push({ text, runs, first, last: line });
-    text = '';
-    line++;
-    column = 0;
-    first = line;
-    runs = [0, line, 0];
-  };
+  let newline = -1;
 
   while (pos < source.length) {
     if (backslash < pos) {
       backslash = source.indexOf('\\', pos);
       if (backslash < 0) backslash = source.length;
     }
-    let newline = source.indexOf('\n', pos);
-    if (newline < 0) newline = source.length;
+    if (newline < pos) {
+      newline = source.indexOf('\n', pos);
+      if (newline < 0) newline = source.length;
+    }
     const stop = Math.min(newline, backslash);
     text += source.slice(pos, stop);
     column += stop - pos;
     pos = stop;
     if (pos >= source.length) break;
     if (pos === newline) {
-      finish();
+      yield { text, runs, first, last: line };
+      text = '';
+      line++;
+      column = 0;
+      first = line;
+      runs = [0, line, 0];
       pos++;
       continue;
     }
@@ -172,8 +172,7 @@ function logicalLines(source: string): RawLine[] {
     column += 2;
     pos += 2;
   }
-  if (text.length > 0) finish();
-  return out;
+  if (text.length > 0) yield { text, runs, first, last: line };
 }
 
 // strtok_r(" \t") from `from`: the next word and where its separator was.
@@ -283,8 +282,13 @@ function parseLine(file: string, l: RawLine): ConfLine {
   }
 }
 
-export function parseModprobeConf(file: string, source: string): ConfFile {
-  const lines = logicalLines(source).map((l) => parseLine(file, l));
+// The file's logical lines read one at a time (for a caller that parses in slices).
+export function* modprobeLines(file: string, source: string): Generator<ConfLine> {
+  for (const l of logicalLines(source)) yield parseLine(file, l);
+}
+
+// The file once all its lines are read: their `options` indexed by module.
+export function confFileOf(file: string, lines: ConfLine[]): ConfFile {
   const options = new Map<string, ConfLine[]>();
   for (const l of lines) {
     if (l.command !== 'options' || !l.rest) continue;
@@ -293,6 +297,10 @@ export function parseModprobeConf(file: string, source: string): ConfFile {
     else options.set(l.moduleName!, [l]);
   }
   return { file, lines, options };
+}
+
+export function parseModprobeConf(file: string, source: string): ConfFile {
+  return confFileOf(file, [...modprobeLines(file, source)]);
 }
 
 // The words of a softdep line's rest, with the list each belongs to, as kmod splits them.
