@@ -297,3 +297,20 @@ test('sig_enforce and lockdown refusals carry an error: line of their own', () =
   const lock = kmodsim('insmod', HELLO, '--boot-args', 'lockdown=integrity');
   assert.match(lock.out, /error: \[module_sig_check\] unsigned module, and the kernel is locked/);
 });
+
+test('a zstd frame asking for 4 GiB is undecidable (exit 2), no EINVAL without a call', () => {
+  // Magic, a single-segment frame header with an 8-byte content size of 2^32, one empty
+  // last raw block.
+  const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0]),
+    Buffer.from([0, 0, 0, 0, 1, 0, 0, 0]), Buffer.from([1, 0, 0])]);
+  write('bomb.ko.zst', frame);
+  const r = kmodsim('insmod', 'bomb.ko.zst', '--json');
+  assert.equal(r.code, 2);
+  const j = JSON.parse(r.out);
+  assert.equal(j.stage, 'undecidable');
+  assert.equal(j.call, '');
+  assert.match(j.undecidable, /asks for a 4294967296-byte buffer/);
+  const c = kmodsim('check', 'bomb.ko.zst');
+  assert.equal(c.code, 2);
+  assert.match(c.out, /bomb\.ko\.zst: undecidable: /);
+});

@@ -136,7 +136,7 @@ kernelOptions(program.command('check')
   .option('-q, --quiet', 'print only the modules that do not load')
   .addOption(new Option('-j, --jobs <n>', 'threads (default: one per core)').argParser(jobsOf))
   .addHelpText('after', EXIT_HELP + '\ncheck exits 2 when a path cannot be read or holds no ' +
-    'module.')
+    'module, or a module\'s load cannot be decided.')
   .action(async (paths: string[], o) => {
     const profile = targetOf(o);
     const files = guard(() => findModules(paths));
@@ -169,7 +169,8 @@ kernelOptions(program.command('check')
       (undecidable ? `; ${undecidable} undecidable` : '');
     if (o.json) process.stderr.write(summary + '\n');
     else process.stdout.write(summary + '\n');
-    process.exitCode = unreadable ? EXIT_TOOL : ok === files.length ? 0 : EXIT_REFUSED;
+    process.exitCode = unreadable || undecidable ? EXIT_TOOL
+      : ok === files.length ? 0 : EXIT_REFUSED;
   });
 
 function jobsOf(value: string): number {
