@@ -35,6 +35,7 @@ const SOURCE = 'kmodsim';
 
 // One line for the status bar and the module list.
 export function verdictOf(r: SyscallResult): string {
+  if (r.undecidable) return `undecidable: ${r.undecidable}`;
   if (r.ret === 0) return r.loaded?.taint ? `loads (${r.loaded.taint})` : 'loads';
   // The refusal's own line: the last error, else the last warning that is not a taint note.
   const lines = [...r.lines].reverse();
@@ -69,7 +70,10 @@ export function renderReport(input: ReportInput): Rendered {
   out.push('');
 
   const verdict = verdictOf(r);
-  if (r.ret === 0) {
+  if (r.undecidable) {
+    out.push(`verdict: undecidable: ${r.undecidable}`);
+    mark(DiagnosticSeverity.Warning, `undecidable: ${r.undecidable}`, 'undecidable');
+  } else if (r.ret === 0) {
     out.push(`verdict: ${r.call} returns 0: the module loads` +
       (r.loaded?.taint ? ` (taint ${r.loaded.taint})` : ''));
   } else {
@@ -118,7 +122,8 @@ export function renderReport(input: ReportInput): Rendered {
     out.push(`  ${u}`);
     mark(DiagnosticSeverity.Information, u);
   }
-  return { text: out.join('\n') + '\n', diagnostics, verdict, ok: r.ret === 0, result: r };
+  return { text: out.join('\n') + '\n', diagnostics, verdict,
+    ok: r.ret === 0 && !r.undecidable, result: r };
 }
 
 // A report for a file that could not even be read.
