@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions,
+  CloseAction, ErrorAction, LanguageClient, TransportKind, type ErrorHandler,
+  type LanguageClientOptions, type ServerOptions,
 } from 'vscode-languageclient/node';
 import {
   MODULE_INFO, MODPROBE_LANGUAGE, REPORT_SCHEME, SETTINGS_SECTION, TRUST_CHANGED,
@@ -14,6 +15,7 @@ import {
 } from '../../server/src/lsp/protocol.js';
 import { MODULE_GLOB, pickModule } from './modules.js';
 import { MODINFO_SCHEME, ModinfoProvider, ReportProvider } from './reports.js';
+import { ServerRestarts } from './restarts.js';
 import { simulateInsmodCommand, type SimulateArgs } from './simulateInsmod.js';
 import { StatusBar } from './statusBar.js';
 import { selectTargetCommand } from './targets.js';
@@ -23,9 +25,28 @@ import { selectTargetCommand } from './targets.js';
 export interface KmodsimApi {
   client: LanguageClient;
   statusText(): string;
+  // How many times the server died and what the user was told the last time.
+  restarts: ServerRestarts;
+  lastRestartMessage(): string | undefined;
 }
 
 let client: LanguageClient | undefined;
+const restarts = new ServerRestarts();
+let lastRestartMessage: string | undefined;
+
+// The server's process died: restarted (unless it keeps dying), and the user is told either
+// way, with the count. A connection error alone is retried a few times first, as by default.
+const errorHandler: ErrorHandler = {
+  error: (_error, _message, count) => ({
+    action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
+  closed: () => {
+    const d = restarts.closed(Date.now());
+    lastRestartMessage = d.message;
+    void vscode.window.showWarningMessage(d.message);
+    return { action: d.restart ? CloseAction.Restart : CloseAction.DoNotRestart,
+      message: d.message, handled: true };
+  },
+};
 
 function createClient(context: vscode.ExtensionContext): LanguageClient {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
@@ -41,6 +62,7 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     // server as file events, which it reads from disk.
     documentSelector: [{ scheme: 'file', language: MODPROBE_LANGUAGE }],
     initializationOptions,
+    errorHandler,
     synchronize: {
       configurationSection: SETTINGS_SECTION,
       fileEvents: [watch(MODULE_GLOB), watch('**/modprobe.d/*.conf'), watch('**/modprobe.conf'),
@@ -94,7 +116,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Kmodsi
       (value?: string) => selectTargetCommand(lc, value)));
 
   await lc.start();
-  return { client: lc, statusText: () => status.text };
+  return { client: lc, statusText: () => status.text, restarts,
+    lastRestartMessage: () => lastRestartMessage };
 }
 
 export async function deactivate(): Promise<void> {

@@ -263,4 +263,38 @@ describe('kmodsim in code-server', () => {
       .filter((d) => d.severity === vscode.DiagnosticSeverity.Error);
     assert.deepEqual(errors.map((d) => d.message), []);
   });
+  // Last: it kills the server.
+  it('a server process that dies is restarted, and the user is told', async () => {
+    const before = serverPids();
+    assert.equal(before.length, 1, `server processes: ${before.join(', ')}`);
+    process.kill(before[0], 'SIGKILL');
+    const after = await waitFor('a new server process', () => {
+      const now = serverPids();
+      return now.length === 1 && now[0] !== before[0] && api.client.isRunning() && now;
+    });
+    assert.notEqual(after[0], before[0]);
+    assert.equal(api.restarts.total, 1);
+    assert.equal(api.lastRestartMessage(), 'kmodsim: the language server stopped unexpectedly ' +
+      '(once in this session) and has been restarted; see the kmodsim output for why');
+    // The new server answers, with the workspace's modules scanned again.
+    const r = await api.client.sendRequest<{ modules: { file: string }[] }>('kmodsim/modules',
+      { wait: true });
+    assert.ok(r.modules.some((m) => m.file === HELLO), JSON.stringify(r.modules));
+  });
 });
+
+// The language server processes this extension host started (dist/server.js over IPC).
+function serverPids(): number[] {
+  const out: number[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (ppid === process.pid && cmdline.includes('dist/server.js')) out.push(Number(pid));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
