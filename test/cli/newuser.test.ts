@@ -129,13 +129,16 @@ test('refusals the kernel prints nothing for still say why', () => {
 test('check: the reason is the refusing line; an explicit bad path does not stop the rest', () => {
   const bad = kmodsim('check', BADRELOC);
   assert.equal(bad.code, 1);
-  assert.match(bad.out, /kmsim_badreloc\.ko: ENOEXEC: module: kmsim_badreloc: Unknown rela relocation: 9\n/);
+  assert.match(bad.out,
+    /kmsim_badreloc\.ko: ENOEXEC: module: kmsim_badreloc: Unknown rela relocation: 9\n/);
   const lock = kmodsim('check', HELLO, '--boot-args', 'lockdown=integrity');
-  assert.match(lock.out, /hello\.ko: EPERM: Lockdown: insmod: unsigned module loading is restricted/);
+  assert.match(lock.out,
+    /hello\.ko: EPERM: Lockdown: insmod: unsigned module loading is restricted/);
   const mixed = kmodsim('check', HELLO, path.join(TMP, 'nonexistent.ko'), '/dev/zero');
   assert.equal(mixed.code, 2);
   assert.match(mixed.out, /hello\.ko: loads/);
-  assert.match(mixed.out, /nonexistent\.ko: ENOENT: cannot read the file/);
+  assert.match(mixed.out,
+    /nonexistent\.ko: ENOENT: cannot read the file: .*nonexistent\.ko: No such file or dir/);
   assert.match(mixed.out, /\/dev\/zero: EINVAL: cannot read the file: .*a device/);
   assert.match(mixed.out, /1\/3 modules load/);
   assert.doesNotMatch(mixed.out, /relocations applied/);
@@ -282,7 +285,7 @@ test('-k and a cases file that are not regular files are refused at once', () =>
   assert.match(c.err, /dev\.tsv:1: case z: cannot open its module: \/dev\/zero: not a regular/);
 });
 
-test('an int parameter of 120,000 digits is ERANGE (kstrtoint overflows), as the kernel says', () => {
+test('an int parameter of 120,000 digits is ERANGE (kstrtoint overflows), as in the kernel', () => {
   const r = kmodsim('insmod', HELLO, `times=${'1'.repeat(120_000)}`, '--json');
   assert.equal(r.code, 1);
   const j = JSON.parse(r.out);

@@ -11,7 +11,7 @@ import type { LoadedExport } from '../load/state.js';
 import { decompressModule, detectCompression } from '../module/decompress.js';
 import { ModuleImage } from '../module/image.js';
 import { signedElfLength } from '../module/signature.js';
-import { insmod, type InsmodOptions } from './insmod.js';
+import { fileErrorText, insmod, type InsmodOptions } from './insmod.js';
 
 const MODULE_FILE = /\.ko(\.(xz|gz|zst))?$/;
 
@@ -140,7 +140,13 @@ export class FileReader {
 
   read(file: string): Uint8Array {
     // O_NONBLOCK: a named pipe opens at once instead of waiting for a writer, and is refused.
-    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    let fd: number;
+    try {
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw Object.assign(new Error(`${file}: ${fileErrorText(err)}`), { code: err.code });
+    }
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFile()) {

@@ -63,6 +63,11 @@ const FILE_ERRORS: Record<string, [number, string]> = {
   ENAMETOOLONG: [ENAMETOOLONG, 'File name too long'],
 };
 
+// A path's error as strerror() words it, else Node's message.
+export function fileErrorText(e: NodeJS.ErrnoException): string {
+  return FILE_ERRORS[e.code ?? '']?.[1] ?? e.message;
+}
+
 // The bytes kmod reads to tell the compression (the longest magic, xz's).
 const MAGIC_BYTES = 6;
 // kernel_read_file() takes at most INT_MAX bytes from finit_module()'s file.

@@ -70,7 +70,8 @@ function versionOf(): string {
 const KERNEL_HELP = 'target kernel: a profile .json, a /lib/modules/<release> tree (its build/ ' +
   'has the headers), a headers dir with ../../lib/modules/<release> beside it, or `running` ' +
   '(/lib/modules/$(uname -r)); default: the bundled Debian 6.1.0-57-amd64 profile';
-const CONFIG_HELP = 'override a y/n option of the target\'s config, e.g. CONFIG_MODULE_SIG_FORCE=y ' +
+const CONFIG_HELP = 'override a y/n option of the target\'s config, e.g. ' +
+  'CONFIG_MODULE_SIG_FORCE=y ' +
   '(repeatable; the vermagic and exports stay the profile\'s)';
 
 const EXIT_HELP = `
@@ -158,7 +159,8 @@ kernelOptions(program.command('check')
       if (o.json) {
         process.stdout.write(JSON.stringify(r.json) + '\n');
       } else if (!o.quiet || r.ret !== 0) {
-        const why = r.ret === 0 ? 'loads' : `${r.errnoName}${r.firstLine ? ': ' + r.firstLine : ''}`;
+        const why = r.ret === 0 ? 'loads'
+          : `${r.errnoName}${r.firstLine ? ': ' + r.firstLine : ''}`;
         process.stdout.write(`${r.file}: ${why}\n`);
       }
     });

@@ -35,7 +35,9 @@ export function resolveKernel(arg: string | undefined): KernelProfile {
   if (!arg) return loadProfileFile(bundledProfilePath());
   if (arg === 'running') {
     arg = path.join('/lib/modules', os.release());
-    if (!fs.existsSync(arg)) throw new Error(`-k running: ${arg} (the running kernel's) does not exist`);
+    if (!fs.existsSync(arg)) {
+      throw new Error(`-k running: ${arg} (the running kernel's) does not exist`);
+    }
   }
   const stat = fs.statSync(arg, { throwIfNoEntry: false });
   if (!stat) throw new Error(`${arg}: no such profile, headers directory or module tree`);
