@@ -317,3 +317,13 @@ test('a zstd frame asking for 4 GiB is undecidable (exit 2), no EINVAL without a
   assert.equal(c.code, 2);
   assert.match(c.out, /bomb\.ko\.zst: undecidable: /);
 });
+
+test('a .ko.zst of 1.2 GB of zeros is refused from its block headers, before decoding', () => {
+  const zero = spawnSync('bash', ['-c', 'head -c 1200000000 /dev/zero | zstd -1 -q -c'],
+    { maxBuffer: 1 << 24 }).stdout;
+  write('zeros.ko.zst', zero);
+  const r = kmodsim('insmod', 'zeros.ko.zst');
+  assert.equal(r.code, 2);
+  // The bound is what the block headers allow at most: 1.2 GB, give or take a block.
+  assert.match(r.out, /undecidable: .*zstd blocks decompress to up to 12\d{8} bytes, beyond /);
+});

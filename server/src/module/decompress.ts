@@ -367,9 +367,13 @@ class OutputLimitReached {}
 // fzstd does not verify a frame's XXH64 content checksum: damage inside compressed literals can
 // decode "successfully" to wrong bytes. Structural damage and truncation are still caught.
 function decompressZstd(bytes: Uint8Array, maxOutput: number): DecompressResult {
-  const asked = zstdLargestFrameBuffer(bytes);
+  const { asked, bound } = zstdFrameSizes(bytes);
   if (asked > maxOutput) {
     return fail('too-large', `zstd frame header asks for a ${asked}-byte buffer, beyond the ` +
+      `limit of ${maxOutput} bytes`, 4);
+  }
+  if (bound > maxOutput) {
+    return fail('too-large', `zstd blocks decompress to up to ${bound} bytes, beyond the ` +
       `limit of ${maxOutput} bytes`, 4);
   }
   const chunks: Uint8Array[] = [];
@@ -406,10 +410,13 @@ function decompressZstd(bytes: Uint8Array, maxOutput: number): DecompressResult 
 // single-segment frame, its declared content size) before writing any output, whatever the
 // content size says: 17 bytes can ask for 2 GiB. So the frame headers are read first, walking
 // blocks by their sizes. Stops quietly where the walk fails: the decoder then reports that
-// damage itself.
-function zstdLargestFrameBuffer(bytes: Uint8Array): number {
+// damage itself. The same walk bounds the output: a raw or RLE block regenerates the size its
+// header says, a compressed one at most Block_Maximum_Size (the window, capped at 128 KiB), so
+// a small file of many blocks of zeros is refused before 1 GiB is written.
+function zstdFrameSizes(bytes: Uint8Array): { asked: number; bound: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let largest = 0;
+  let bound = 0;
   let at = 0;
   while (at + 8 <= bytes.length) {
     const magic = view.getUint32(at, true);
@@ -436,18 +443,20 @@ function zstdLargestFrameBuffer(bytes: Uint8Array): number {
     if (fcsFlag === 1) content += 256;
     pos += fcsSize;
     largest = Math.max(largest, single ? content : window);
+    const blockMax = Math.min(single ? content : window, 128 * 1024);
 
     for (;;) {
-      if (pos + 3 > bytes.length) return largest;
+      if (pos + 3 > bytes.length) return { asked: largest, bound };
       const header = bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16);
       const type = (header >> 1) & 3;
-      if (type === 3) return largest;
+      if (type === 3) return { asked: largest, bound };
+      bound += type === 2 ? blockMax : header >>> 3;
       pos += 3 + (type === 1 ? 1 : header >>> 3);
       if (header & 1) break;
     }
     at = pos + ((fhd & 4) ? 4 : 0);
   }
-  return largest;
+  return { asked: largest, bound };
 }
 
 /** `enum xz_ret` of the kernel's xz decoder (include/linux/xz.h). */
