@@ -327,3 +327,17 @@ test('a .ko.zst of 1.2 GB of zeros is refused from its block headers, before dec
   // The bound is what the block headers allow at most: 1.2 GB, give or take a block.
   assert.match(r.out, /undecidable: .*zstd blocks decompress to up to 12\d{8} bytes, beyond /);
 });
+
+test('which system call insmod makes: finit_module for a plain file, init_module for .ko.xz', () => {
+  const xz = spawnSync('xz', ['-c', HELLO]).stdout;
+  write('h.ko.xz', xz);
+  fs.copyFileSync(HELLO, path.join(TMP, 'h.ko'));
+  for (const [file, force] of [['h.ko', '-f'], ['h.ko.xz', '-f'], ['h.ko.xz', '']]) {
+    const r = spawnSync('strace', ['-e', 'trace=finit_module,init_module', '-e',
+      'inject=finit_module,init_module:error=EBADMSG', '/usr/sbin/insmod',
+      ...(force ? [force] : []), file], { cwd: TMP, encoding: 'utf8' });
+    const real = /^(finit_module|init_module)\(/m.exec(r.stderr)?.[1];
+    const j = JSON.parse(kmodsim('insmod', file, ...(force ? [force] : []), '--json').out);
+    assert.equal(j.call, real, `${force} ${file}`);
+  }
+});
