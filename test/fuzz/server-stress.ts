@@ -148,7 +148,8 @@ async function main() {
   try {
     const r = await runStress(w);
     const ms = r.completionMs;
-    console.log(`modules ${count}, modprobe.d lines ${lines}, scan ${(r.scanMs / 1000).toFixed(1)} s, completions ` +
+    console.log(`modules ${count}, modprobe.d lines ${lines}, scan ` +
+      `${(r.scanMs / 1000).toFixed(1)} s, completions ` +
       `${ms.length}: p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99)
         .toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms, server peak RSS ` +
       `${peakRssMb(r.pid).toFixed(0)} MB`);

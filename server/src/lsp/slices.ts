@@ -5,8 +5,10 @@
 import { performance } from 'node:perf_hooks';
 import { confFileOf, modprobeLines, type ConfFile, type ConfLine } from '../modprobe/config.js';
 
-// Well under the 100 ms a completion may take, well over the cost of one yield.
-export const SLICE_MS = 15;
+// A request's answer takes a few turns of the event loop (its message read, its handler, its
+// reply written), each behind one slice: short slices keep the sum well under the 100 ms a
+// completion may take, and are still far longer than one yield.
+export const SLICE_MS = 5;
 
 export class Slicer {
   private start = performance.now();
