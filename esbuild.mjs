@@ -1,4 +1,5 @@
-// Builds the bundles: the CLI and its check worker, the language server, the VS Code client.
+// Builds the bundles: the CLI and its check worker, the language server and its simulation
+// thread, the VS Code client.
 import * as esbuild from 'esbuild';
 
 const common = {
@@ -18,6 +19,8 @@ await Promise.all([
     outfile: 'dist/check-worker.js' }),
   esbuild.build({ ...common, entryPoints: ['server/src/lsp/server.ts'],
     outfile: 'dist/server.js' }),
+  esbuild.build({ ...common, entryPoints: ['server/src/lsp/simulate-worker.ts'],
+    outfile: 'dist/simulate-worker.js' }),
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'],
     outfile: 'dist/client.js' }),
 ]);

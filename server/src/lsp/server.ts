@@ -272,7 +272,7 @@ connection.onRequest(SIMULATE_INSMOD, async (p: SimulateInsmodParams):
     if (p.lockdown !== undefined) raw.kernelConfig!.lockdown = p.lockdown;
     const settings = settingsNow(raw);
     const entry = workspace.entryFor(file);
-    const rendered = workspace.run(entry, { params: p.params ?? '', settings });
+    const rendered = await workspace.run(entry, { params: p.params ?? '', settings });
     if (workspace.modules.has(file)) {
       entry.rendered = rendered;
       // The next rebuild or settings change brings back the workspace's own run.
@@ -306,12 +306,12 @@ connection.onRequest(REPORT, async (p: ReportParams): Promise<ReportResult> => {
   try {
     // A module the scan has not reached yet is simulated now, out of turn.
     const e = workspace.modules.get(file);
-    if (e && !e.rendered) workspace.simulateNow(file);
+    if (e && !e.rendered) await workspace.simulateNow(file);
     const known = workspace.modules.get(file)?.rendered?.text ?? reports.get(p.uri);
     if (known) return { text: known };
     // A module outside the workspace: simulate it now.
     const entry = workspace.entryFor(file);
-    const rendered = workspace.run(entry);
+    const rendered = await workspace.run(entry);
     reports.set(p.uri, rendered.text);
     void connection.sendDiagnostics({ uri: p.uri, diagnostics: rendered.diagnostics });
     return { text: rendered.text };

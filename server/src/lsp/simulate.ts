@@ -120,7 +120,7 @@ export function simulateLoad(facts: ModuleFacts, raw: Uint8Array, req: LoadReque
 }
 
 // The workspace modules that export a symbol this one needs and the kernel does not have.
-function workspaceProviders(facts: ModuleFacts, req: LoadRequest): ModuleFacts[] {
+export function workspaceProviders(facts: ModuleFacts, req: LoadRequest): ModuleFacts[] {
   const missing = new Set(facts.undefinedSymbols.filter((s) => !req.profile.exports.has(s)));
   if (!missing.size) return [];
   const out: ModuleFacts[] = [];

@@ -25,7 +25,8 @@ import {
 } from './protocol.js';
 import { renderReport, renderUnreadable, type Rendered } from './report.js';
 import { bootArgsOf, simulationKey, type EffectiveSettings } from './settings.js';
-import { readFacts, simulateLoad, type ModuleFacts } from './simulate.js';
+import { readFacts, type LoadRun, type ModuleFacts } from './simulate.js';
+import { SimulationThread } from './simulation-thread.js';
 import { parseModprobeSliced, Slicer } from './slices.js';
 
 const RECHECK_MS = 500;
@@ -82,8 +83,12 @@ export class Workspace {
   // Called when the set of known modules or their facts changed, for the open documents.
   onModulesChanged: () => void = () => undefined;
 
+  private readonly thread: SimulationThread;
+
   constructor(private readonly connection: Connection, private readonly log: Log,
-    private readonly openText: OpenText) {}
+    private readonly openText: OpenText) {
+    this.thread = new SimulationThread(log);
+  }
 
   configure(settings: EffectiveSettings) {
     this.settings = settings;
@@ -177,6 +182,7 @@ export class Workspace {
     for (const t of this.timers.values()) clearTimeout(t);
     for (const t of this.rechecks) clearTimeout(t);
     await this.watcher?.close();
+    await this.thread.close();
   }
 
   // A file was created, changed or removed (from the watcher or the client).
@@ -284,7 +290,7 @@ export class Workspace {
         const file = this.queue.values().next().value as string;
         this.queue.delete(file);
         try {
-          this.simulate(file);
+          await this.simulate(file);
         } catch (e) {
           this.log.error(`${file}: ${(e as Error).stack ?? e}`);
         }
@@ -327,13 +333,13 @@ export class Workspace {
     return (f?.exports ?? []).map((x) => `${x.name}:${x.crc ?? ''}`).join(',');
   }
 
-  simulateNow(file: string) {
+  async simulateNow(file: string) {
     this.queue.delete(file);
-    this.simulate(file);
+    await this.simulate(file);
   }
 
   // One module: its simulation under the current settings, then everything it publishes.
-  private simulate(file: string) {
+  private async simulate(file: string) {
     const e = this.modules.get(file);
     if (!e) return;
     const before = this.exportsKey(e.facts);
@@ -344,8 +350,12 @@ export class Workspace {
       return;
     }
     const t0 = performance.now();
-    e.rendered = this.run(e, undefined, read instanceof Uint8Array ? read : undefined);
-    e.key = this.key;
+    const key = this.key;
+    const rendered = await this.run(e, undefined, read instanceof Uint8Array ? read : undefined);
+    // Deleted while it was simulated: nothing of it is published.
+    if (this.modules.get(file) !== e) return;
+    e.rendered = rendered;
+    e.key = key;
     this.publishModule(e);
     const settledAt = e.settledAt ?? t0;
     e.settledAt = undefined;
@@ -429,8 +439,8 @@ export class Workspace {
   }
 
   // The load with the settings' flags and the workspace's modprobe.d options for the module.
-  run(e: ModuleEntry, typed?: { params: string; settings: EffectiveSettings },
-    bytes?: Uint8Array): Rendered {
+  async run(e: ModuleEntry, typed?: { params: string; settings: EffectiveSettings },
+    bytes?: Uint8Array): Promise<Rendered> {
     const s = typed?.settings ?? this.settings;
     const target = typed ? targetOf(s) : this.target;
     if (!e.facts) {
@@ -459,11 +469,18 @@ export class Workspace {
       return renderUnreadable(e.file, target.label, (err as Error).message);
     }
     const bootArgs = bootArgsOf(s);
-    const run = simulateLoad(e.facts, raw, {
-      profile: target.profile, bootArgs, params, forceVermagic: s.force.vermagic,
-      forceModversion: s.force.modversions,
-      workspace: [...this.modules.values()].map((m) => m.facts).filter(isFacts),
-    });
+    let run: LoadRun;
+    try {
+      run = await this.thread.run(e.facts, raw, {
+        profile: target.profile, bootArgs, params, forceVermagic: s.force.vermagic,
+        forceModversion: s.force.modversions,
+        workspace: [...this.modules.values()].map((m) => m.facts).filter(isFacts),
+      });
+    } catch (err) {
+      this.log.error(`${e.file}: ${(err as Error).message}`);
+      return renderUnreadable(e.file, target.label,
+        `the simulation failed: ${(err as Error).message.split('\n')[0]}`);
+    }
     const flags: string[] = [];
     if (s.force.modversions) flags.push('MODULE_INIT_IGNORE_MODVERSIONS');
     if (s.force.vermagic) flags.push('MODULE_INIT_IGNORE_VERMAGIC');
