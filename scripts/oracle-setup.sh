@@ -18,16 +18,9 @@ say() { printf '[oracle-setup] %s\n' "$*" >&2; }
 APT_GET=(apt-get -q -o APT::Sandbox::User=root)
 
 NEED=(qemu-system-x86 cpio gcc libc6-dev xz-utils zstd gzip openssl)
-MISSING=()
-for p in "${NEED[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")
-done
-if [ "${#MISSING[@]}" -gt 0 ]; then
-  say "installing: ${MISSING[*]}"
-  "${APT_GET[@]}" update >&2
-  DEBIAN_FRONTEND=noninteractive "${APT_GET[@]}" install -y --no-install-recommends \
-    "${MISSING[@]}" >&2
-fi
+# shellcheck source=apt-need.sh
+. "$HERE/scripts/apt-need.sh"
+apt_need "${NEED[@]}"
 
 "$HERE/scripts/fetch-corpus.sh" all
 

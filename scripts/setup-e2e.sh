@@ -22,15 +22,9 @@ DEST=$CACHE/e2e/code-server-$CS_VERSION
 say() { printf '[setup-e2e] %s\n' "$*" >&2; }
 
 NEED=(chromium ripgrep libkrb5-dev g++ make python3 pkg-config)
-MISSING=()
-for p in "${NEED[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")
-done
-if [ "${#MISSING[@]}" -gt 0 ]; then
-  say "installing: ${MISSING[*]}"
-  apt-get -q update >&2
-  DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${MISSING[@]}" >&2
-fi
+# shellcheck source=apt-need.sh
+. "$(dirname "$0")/apt-need.sh"
+apt_need "${NEED[@]}"
 
 BIN=$DEST/node_modules/.bin/code-server
 if [ -x "$BIN" ] && [ -f "$DEST/.complete" ]; then

@@ -20,15 +20,9 @@ NEED=(gcc-12 make libelf1 libdw1 libssl3 kmod binutils xz-utils zstd gzip bc ca-
 NEED+=(neovim)
 # strace: test/cli runs the real insmod with its system calls faked (nothing is loaded).
 NEED+=(strace)
-MISSING=()
-for p in "${NEED[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")
-done
-if [ "${#MISSING[@]}" -gt 0 ]; then
-  say "installing: ${MISSING[*]}"
-  apt-get -q update >&2
-  DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${MISSING[@]}" >&2
-fi
+# shellcheck source=apt-need.sh
+. "$HERE/scripts/apt-need.sh"
+apt_need "${NEED[@]}"
 
 # npm rewrites node_modules/.package-lock.json on every install, so it dates
 # the last install better than the directory does.
