@@ -2,7 +2,7 @@
 // signing certificates, and the field-by-field comparison of a real-kernel record with the
 // simulator's answer for the same case.
 
-import type { CaseRecord } from '../../server/src/cli/cases.js';
+import type { CaseRecord, KernelAnswer } from '../../server/src/cli/cases.js';
 import { captureProfile } from '../../server/src/kernel/capture.js';
 import type { KernelProfile } from '../../server/src/kernel/profile.js';
 import { UNKNOWN_PARAMETER_VALUE } from '../../server/src/load/state.js';
@@ -26,24 +26,13 @@ export function normalisePointers(text: string, addressValues = false): string {
   return addressValues ? t.replace(RELOCATION_VALUE, '$1 val <addr>') : t;
 }
 
-export interface ExpectedCase {
-  stage: string;
-  rc: number;
-  errno: number;
-  errno_name: string;
-  kmsg: { level: number; text: string }[];
-  taint_before: number;
-  taint_after: number;
-  loaded: { name: string; taint: string; parameters: Record<string, string> }[];
-}
-
 function show(lines: { level: number; text: string }[]): string {
   return lines.length ? lines.map((l) => `<${l.level}>${JSON.stringify(l.text)}`).join(' ')
     : '(none)';
 }
 
 // The differences, one line each; none means the simulator agrees with the kernel.
-export function differences(exp: ExpectedCase, got: CaseRecord, ownOutput: RegExp[] = [],
+export function differences(exp: KernelAnswer, got: CaseRecord, ownOutput: RegExp[] = [],
   addressValues = false): string[] {
   const diffs: string[] = [];
   const eq = (what: string, e: unknown, g: unknown) => {

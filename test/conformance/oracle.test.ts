@@ -8,8 +8,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseCases, parseFlags, runCases, unescapeParams, type CaseRecord }
-  from '../../server/src/cli/cases.js';
+import {
+  parseCases, parseFlags, runCases, unescapeParams, type CaseRecord, type KernelAnswer,
+} from '../../server/src/cli/cases.js';
 import { captureProfile } from '../../server/src/kernel/capture.js';
 import type { KernelProfile } from '../../server/src/kernel/profile.js';
 import { trustedSignersFromImage, vmlinuzPath } from '../../server/src/kernel/vmlinux-certs.js';
@@ -17,13 +18,11 @@ import {
   buildInputs61, buildInputs612, haveTrees, headersDirOf, modulesDirOf, REL61, REL612, ROOT,
   SAMPLE_INPUTS, type BuiltInputs,
 } from './oracle-cases.js';
+import { differences } from './compare.js';
 
-interface RecordedCase {
+interface RecordedCase extends KernelAnswer {
   id: string; ko: string; flags: number; params: string | null; options: string;
-  call: string; stage: string; rc: number; errno: number; errno_name: string;
-  taint_before: number; taint_after: number;
-  kmsg: { level: number; text: string }[];
-  loaded: { name: string; taint: string; parameters: Record<string, string> }[];
+  call: string;
 }
 
 interface RecordedRun {
@@ -39,11 +38,6 @@ const EKEYREJECTED = 129;
 // Lines a loaded module's own init() printed: they come from its code, not from the loader.
 // Only the oracle's sample module prints any; Debian's nls/tcp/fat modules print nothing.
 const MODULE_OWN_OUTPUT: RegExp[] = [/^oracle_params: (ival|cval)=/];
-
-function normalise(text: string): string {
-  // %p prints a hashed pointer that differs per boot.
-  return text.replace(/\b[0-9a-f]{16}\b/g, '<ptr>').replace(/\(____ptrval____\)/g, '<ptr>');
-}
 
 function escapeParams(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')
@@ -84,35 +78,8 @@ interface Outcome {
   note?: string;
 }
 
-function show(lines: { level: number; text: string }[]): string {
-  return lines.length ? lines.map((l) => `<${l.level}>${JSON.stringify(l.text)}`).join(' ')
-    : '(none)';
-}
-
 function compare(run: string, exp: RecordedCase, got: CaseRecord): Outcome {
-  const diffs: string[] = [];
-  const eq = (what: string, e: unknown, g: unknown) => {
-    if (JSON.stringify(e) !== JSON.stringify(g)) {
-      diffs.push(`${what}: expected ${JSON.stringify(e)}, got ${JSON.stringify(g)}`);
-    }
-  };
-  eq('stage', exp.stage, got.stage);
-  eq('rc', exp.rc, got.rc);
-  eq('errno', `${exp.errno} ${exp.errno_name}`, `${got.errno} ${got.errno_name}`);
-  const expLines = exp.kmsg.filter((l) => !MODULE_OWN_OUTPUT.some((r) => r.test(l.text)))
-    .map((l) => ({ level: l.level, text: normalise(l.text) }));
-  const gotLines = got.kmsg.map((l) => ({ level: l.level, text: normalise(l.text) }));
-  if (JSON.stringify(expLines) !== JSON.stringify(gotLines)) {
-    diffs.push(`kmsg: expected ${show(expLines)}\n        got ${show(gotLines)}`);
-  }
-  eq('taint before', exp.taint_before, got.taint_before);
-  eq('taint after', exp.taint_after, got.taint_after);
-  eq('loaded', exp.loaded.map((l) => `${l.name}(${l.taint})`),
-    got.loaded.map((l) => `${l.name}(${l.taint})`));
-  // What sysfs showed: key order is the directory listing's, so it is not compared.
-  const sorted = (p: Record<string, string>) => Object.keys(p).sort().map((k) => `${k}=${p[k]}`);
-  eq('parameters', exp.loaded.map((l) => sorted(l.parameters)),
-    got.loaded.map((l) => sorted(l.parameters)));
+  const diffs = differences(exp, got, MODULE_OWN_OUTPUT);
   if (got.undecidable) {
     return { run, id: exp.id, verdict: 'undecidable', diffs, note: got.undecidable };
   }

@@ -1,7 +1,9 @@
 // The shape of a recorded real-kernel run of the conformance matrix
 // (test/conformance/matrix/<release>.json), written by scripts/oracle-record.ts.
 
-export interface RecordedCase {
+import type { KernelAnswer } from '../../server/src/cli/cases.js';
+
+export interface RecordedCase extends KernelAnswer {
   id: string;
   ko: string;
   flags: string;
@@ -13,14 +15,6 @@ export interface RecordedCase {
   stage: 'syscall' | 'crashed' | 'no-result';
   crash?: string;
   call: string;
-  rc: number;
-  errno: number;
-  errno_name: string;
-  // Text with /dev/kmsg's \xHH escapes undone.
-  kmsg: { level: number; text: string }[];
-  taint_before: number;
-  taint_after: number;
-  loaded: { name: string; taint: string; parameters: Record<string, string> }[];
   // Patterns (RegExp sources) of the lines the module's own init() printed.
   own_output?: string[];
   // Why a static simulation cannot decide this case; it is compared but never counted.

@@ -45,7 +45,22 @@ export interface CaseFile {
   boots: CaseSpec[][];
 }
 
-export interface CaseRecord {
+// What a kernel, real or simulated, answered to one case: the fields the conformance tests
+// compare, named as the oracle's JSON names them.
+export interface KernelAnswer {
+  stage: string;
+  rc: number;
+  errno: number;
+  errno_name: string;
+  // Text with /dev/kmsg's \xHH escapes undone.
+  kmsg: { level: number; text: string }[];
+  taint_before: number;
+  taint_after: number;
+  // Each module the case left in /proc/modules, its taint letters and sysfs parameters.
+  loaded: { name: string; taint: string; parameters: Record<string, string> }[];
+}
+
+export interface CaseRecord extends KernelAnswer {
   id: string;
   line: number;
   ko: string;
@@ -55,12 +70,6 @@ export interface CaseRecord {
   call: 'finit_module' | 'init_module' | 'delete_module' | '';
   stage: 'syscall' | 'open' | 'parse';
   rc: 0 | -1;
-  errno: number;
-  errno_name: string;
-  kmsg: { level: number; text: string }[];
-  taint_before: number;
-  taint_after: number;
-  loaded: { name: string; taint: string; parameters: Record<string, string> }[];
   boot: number;
   unknowns: string[];
   // Why the simulation cannot decide this case at all (an input it does not model).
