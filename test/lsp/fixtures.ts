@@ -84,3 +84,18 @@ export function moduleTree(root: string, release: string): string {
   fs.symlinkSync(headersDir(release), path.join(tree, 'build'));
   return tree;
 }
+
+// How many times the event loop ran other work while `work` went on.
+export async function turnsDuring<T>(work: Promise<T>): Promise<{ value: T; turns: number }> {
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  const value = await work;
+  done = true;
+  return { value, turns };
+}

@@ -13,7 +13,7 @@ import {
 } from '../../server/src/lsp/modprobe-docs.js';
 import { readFacts } from '../../server/src/lsp/simulate.js';
 import { parseModprobeSliced, Slicer } from '../../server/src/lsp/slices.js';
-import { HELLO_DIR } from './fixtures.js';
+import { HELLO_DIR, turnsDuring } from './fixtures.js';
 
 const FILE = '/etc/modprobe.d/huge.conf';
 const LINES = 100_000;
@@ -47,21 +47,6 @@ const dir: ModuleDirectory = {
   lookup: (name) => (name === 'hello' ? { facts, origin: 'workspace', file: hello } : undefined),
   names: () => [{ name: 'hello', origin: 'workspace', file: hello }],
 };
-
-// How many times the event loop ran other work while `work` went on.
-async function turnsDuring<T>(work: Promise<T>): Promise<{ value: T; turns: number }> {
-  let turns = 0;
-  let done = false;
-  const tick = () => {
-    if (done) return;
-    turns++;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  const value = await work;
-  done = true;
-  return { value, turns };
-}
 
 test('a 100,000-line file is parsed and checked in slices, with the same diagnostics', async () => {
   const conf = hugeConf();

@@ -14,7 +14,7 @@ import { effectiveSettings } from '../../server/src/lsp/settings.js';
 import { readFacts, simulateLoad, type LoadRequest } from '../../server/src/lsp/simulate.js';
 import { SimulationThread } from '../../server/src/lsp/simulation-thread.js';
 import { modulesDir, REL_61, REPO } from '../support/corpus.js';
-import { HELLO_DIR } from './fixtures.js';
+import { HELLO_DIR, turnsDuring } from './fixtures.js';
 
 const SCRIPT = path.join(REPO, 'dist', 'simulate-worker.js');
 const errors: string[] = [];
@@ -43,16 +43,8 @@ function here(file: string, params: string) {
 async function inThread(file: string, params: string) {
   assert.ok(fs.existsSync(SCRIPT), `${SCRIPT} is missing: run \`node esbuild.mjs\``);
   const raw = new Uint8Array(fs.readFileSync(file));
-  let turns = 0;
-  let done = false;
-  const tick = () => {
-    if (done) return;
-    turns++;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  const run = await thread.run(readFacts(file, raw), raw, request(params));
-  done = true;
+  const { value: run, turns } = await turnsDuring(thread.run(readFacts(file, raw), raw,
+    request(params)));
   return { result: run.result, turns };
 }
 
