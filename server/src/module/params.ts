@@ -91,8 +91,7 @@ function readParam(elf: ElfFile, section: SectionHeader, at: number, relocated: 
     readArray(elf, relocated, arg, param);
   } else if (opsName === 'param_ops_string') {
     param.type = 'string';
-    const maxlen = relocated.bytesAt(arg, 4);
-    if (maxlen && arg) param.stringMaxLen = v.u32(placeOffset(elf, arg));
+    param.stringMaxLen = u32At(elf, relocated, arg);
     const buffer = arg && arg.kind === 'place' ? relocated.pointerAt(arg.section, arg.offset + 8)
       : undefined;
     param.defaultValue = relocated.stringAt(buffer, param.stringMaxLen ?? 4096) ?? '';
@@ -113,15 +112,14 @@ function readArray(elf: ElfFile, relocated: RelocatedView, arg: Pointer | undefi
     param.problems.push('array parameter without a readable kparam_array');
     return;
   }
-  const at = placeOffset(elf, arg);
-  param.arrayMax = elf.view.u32(at);
-  const elemsize = elf.view.u32(at + 4);
+  param.arrayMax = u32At(elf, relocated, arg) ?? 0;
+  const elemsize = u32At(elf, relocated, { ...arg, offset: arg.offset + 4 }) ?? 0;
   const elemOps = opsSymbolName(elf, relocated.pointerAt(arg.section, arg.offset + 16));
   param.type = elemOps && STANDARD[elemOps] ? STANDARD[elemOps] : 'custom';
   if (param.type === 'custom' && elemOps) param.opsSymbol = elemOps;
   const num = relocated.pointerAt(arg.section, arg.offset + 8);
   param.arrayHasCount = !!num;
-  if (num && relocated.bytesAt(num, 4)) param.arrayCount = elf.view.u32(placeOffset(elf, num));
+  if (num) param.arrayCount = u32At(elf, relocated, num);
   const elem = relocated.pointerAt(arg.section, arg.offset + 24);
   if (!elem || elem.kind !== 'place' || param.type === 'custom') return;
   const defaults: string[] = [];
@@ -142,9 +140,13 @@ function opsSymbolName(elf: ElfFile, p: Pointer | undefined): string | undefined
   return name || undefined;
 }
 
-function placeOffset(elf: ElfFile, p: Pointer): number {
-  if (p.kind !== 'place') return -1;
-  return elf.sections[p.section].offset + p.offset;
+// A u32 through the relocated view, never straight from the file at sh_offset: a variable in
+// .bss (NOBITS) has no file bytes, and whatever follows that offset is not its value (zero).
+function u32At(elf: ElfFile, relocated: RelocatedView, p: Pointer | undefined):
+  number | undefined {
+  const bytes = relocated.bytesAt(p, 4);
+  if (!bytes) return undefined;
+  return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, elf.view.little);
 }
 
 // The initial value of a scalar parameter, as its sysfs `get` would print it.

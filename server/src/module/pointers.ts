@@ -59,11 +59,13 @@ export class RelocatedView {
     return { kind: 'place', section: shndx, offset: symbols.valueLo[sym] + addend, symbol: sym };
   }
 
-  // The NUL-terminated string a pointer points at, when it points into the file.
+  // The NUL-terminated string a pointer points at, when it points into the file; empty inside
+  // NOBITS (.bss), which the loader zeroes and whose sh_offset holds other sections' bytes.
   stringAt(p: Pointer | undefined, maxLength = 4096): string | undefined {
     if (!p || p.kind !== 'place') return undefined;
     const s = this.elf.sections[p.section];
-    if (!s || s.type === SHT_NOBITS || p.offset < 0 || p.offset >= s.size) return undefined;
+    if (!s || p.offset < 0 || p.offset >= s.size) return undefined;
+    if (s.type === SHT_NOBITS) return '';
     const start = s.offset + p.offset;
     const end = Math.min(s.offset + s.size, start + maxLength, this.elf.length);
     return this.elf.view.cstring(start, end) ?? undefined;
