@@ -183,6 +183,48 @@ describe('modprobe.d in a workspace with hello.ko and kmsim_params.ko', () => {
       assert.deepEqual(softdep.map((c) => c.label).slice(0, 2), ['pre:', 'post:']);
     });
 
+  test('each completion replaces the token kmod and the kernel see, up to the cursor',
+    async () => {
+      const file = path.join(ws, 'draft/modprobe.d/edits.conf');
+      const lines = ['options kmsim-pa', 'options kmsim_params p-in',
+        'options kmsim_params p_flags=y,',
+        'options hello times=2 \\', '\tdelays=1,x', 'options kmsim_params p_ints=7,8',
+        'opt', ''];
+      const text = lines.join('\n');
+      await client.open(file, 'modprobe', text);
+      // [label, start line, start char, end line, end char, new text] of the items.
+      const edits = async (line: number, character: number) =>
+        (await complete(client, file, line, character)).map((c) => {
+          const e = c.textEdit as { range: Diagnostic['range']; newText: string };
+          assert.ok(e, `no textEdit on ${c.label}`);
+          return [c.label, e.range.start.line, e.range.start.character, e.range.end.line,
+            e.range.end.character, e.newText];
+        });
+
+      // The module name with its `-`: the whole word is replaced by kmod's spelling.
+      const modules = await edits(0, 16);
+      assert.deepEqual(modules.find((m) => m[0] === 'kmsim_params'),
+        ['kmsim_params', 0, 8, 0, 16, 'kmsim_params']);
+      assert.deepEqual(await edits(6, 3), ['options', 'install', 'remove', 'blacklist',
+        'softdep', 'alias'].map((c) => [c, 6, 0, 6, 3, c]));
+
+      // A parameter token runs from the blank; `-` spells `_` to the kernel.
+      const params = await edits(1, 25);
+      assert.deepEqual(params.find((p) => p[0] === 'p_int='), ['p_int=', 1, 21, 1, 25, 'p_int=']);
+
+      // After `y,` only what one bool element may be, from the comma.
+      assert.deepEqual(await edits(2, 31), [['Y', 2, 31, 2, 31, 'Y'], ['N', 2, 31, 2, 31, 'N'],
+        ['1', 2, 31, 2, 31, '1'], ['0', 2, 31, 2, 31, '0']]);
+
+      // On a continuation line, before `,x`: one element (the default's first), from the `=`.
+      assert.deepEqual(await edits(4, 9), [['5', 4, 8, 4, 9, '5']]);
+
+      // The second element of an int array: the default's second, replacing the typed `8`.
+      assert.deepEqual(await edits(5, 31), [['22', 5, 30, 5, 31, '22']]);
+      // A whole value: the whole default.
+      assert.deepEqual(await edits(3, 20), [['1', 3, 20, 3, 20, '1']]);
+    });
+
   test('a hover on a parameter shows type, permissions, description, default and bounds',
     async () => {
       const file = path.join(ws, 'draft/modprobe.d/hover.conf');

@@ -142,12 +142,13 @@ function contextOf(text: string, offset: number): Context {
     partialStart: m.index };
 }
 
-export function moduleCompletions(dir: ModuleDirectory): CompletionItem[] {
+export function moduleCompletions(dir: ModuleDirectory, partial = ''): CompletionItem[] {
   return dir.names().map((m) => {
     // A tree module's facts would mean reading its file: thousands of them for one list.
     const known = m.origin === 'workspace' ? dir.lookup(m.name) : undefined;
     const desc = known?.facts?.description;
     return { label: m.name, kind: CompletionItemKind.Module,
+      filterText: spelledAs(partial, m.name),
       detail: m.origin === 'workspace' ? `workspace module${known?.verdict ? ': '
         + known.verdict : ''}` : 'target kernel module',
       documentation: [desc, m.file || 'exports symbols (Module.symvers)'].filter(Boolean)
@@ -155,45 +156,108 @@ export function moduleCompletions(dir: ModuleDirectory): CompletionItem[] {
   });
 }
 
+// kmod reads `-` in a module name as `_`, and the kernel does the same in a parameter name:
+// an item matches the partial word in the user's spelling, and inserts the canonical one.
+function spelledAs(partial: string, name: string): string {
+  return partial.includes('-') ? name.replace(/_/g, '-') : name;
+}
+
+// A completion and where, in the text it was asked for, the token it replaces starts (the
+// token ends at the cursor).
+interface Choice {
+  item: CompletionItem;
+  start: number;
+}
+
 // Completions for a parameter string (an options line's rest, or the insmod box).
 export function paramCompletions(facts: ModuleFacts, text: string, offset: number):
   CompletionItem[] {
+  return paramChoices(facts, text, offset).map((c) => c.item);
+}
+
+// The kernel's next_arg() splits the string at blanks into `name=value` tokens; an array's
+// value is split again at commas. So a parameter name is completed from the blank before it,
+// a scalar's value from the `=`, and an array element from the `=` or `,` before it.
+function paramChoices(facts: ModuleFacts, text: string, offset: number): Choice[] {
   const ctx = contextOf(text, offset);
   const eq = ctx.partial.indexOf('=');
-  if (eq >= 0) {
-    const name = ctx.partial.slice(0, eq);
-    const p = facts.params.find((x) => x.name === name || x.name === name.replace(/-/g, '_'));
-    if (!p) return [];
-    return valueChoices(p).map((v) => ({ label: v.label, detail: v.detail,
-      kind: CompletionItemKind.Value, filterText: `${name}=${v.label}`,
-      insertText: v.label }));
+  if (eq < 0) {
+    const given = new Set(ctx.before.map((w) => w.split('=')[0].replace(/-/g, '_')));
+    return inModinfoOrder(facts).filter((p) => !given.has(p.name)).map((p) => ({
+      start: ctx.partialStart,
+      item: { label: `${p.name}=`, kind: CompletionItemKind.Property, detail: paramDetail(p),
+        filterText: spelledAs(ctx.partial, `${p.name}=`), insertText: `${p.name}=`,
+        documentation: paramDocumentation(facts, p) },
+    }));
   }
-  const given = new Set(ctx.before.map((w) => w.split('=')[0]));
-  return inModinfoOrder(facts).filter((p) => !given.has(p.name)).map((p): CompletionItem => ({
-    label: `${p.name}=`, kind: CompletionItemKind.Property, detail: paramDetail(p),
-    documentation: paramDocumentation(facts, p),
-  }));
+
+  const name = ctx.partial.slice(0, eq).replace(/-/g, '_');
+  const p = facts.params.find((x) => x.name === name);
+  if (!p) return [];
+  const valueStart = ctx.partialStart + eq + 1;
+  const value = text.slice(valueStart, offset);
+  const values = (start: number, list: { label: string; detail: string }[]): Choice[] =>
+    list.map((v) => ({ start, item: { label: v.label, detail: v.detail,
+      kind: CompletionItemKind.Value, filterText: v.label, insertText: v.label } }));
+  if (p.arrayMax === undefined) return values(valueStart, valueChoices(p));
+
+  // An array: the whole default only where it would be the whole value; inside a list, what
+  // one element may be.
+  const tokenEnd = /^[^ \t]*/.exec(text.slice(offset))![0];
+  const element = value.split(',').length - 1;
+  if (element === 0 && !tokenEnd.includes(',')) return values(valueStart, valueChoices(p));
+  if (element >= p.arrayMax) return [];
+  const elementStart = valueStart + value.lastIndexOf(',') + 1;
+  return values(elementStart, elementChoices(p, element));
+}
+
+const BOOLS = ['bool', 'invbool', 'bint', 'bool_enable_only'];
+
+// The values one element of an array parameter may take: yes/no for a bool array, else the
+// default's own element at that index, if it has one.
+function elementChoices(p: ModuleParam, element: number): { label: string; detail: string }[] {
+  if (BOOLS.includes(p.type)) {
+    const yes = p.type === 'invbool' ? 'stores false (invbool)' : 'true';
+    const no = p.type === 'invbool' ? 'stores true (invbool)' : 'false';
+    return [{ label: 'Y', detail: yes }, { label: 'N', detail: no },
+      { label: '1', detail: yes }, { label: '0', detail: no }];
+  }
+  if (p.type === 'custom' || p.defaultValue === undefined) return [];
+  const v = p.defaultValue.split(',')[element];
+  if (v === undefined || v === '' || v === '(null)') return [];
+  return [{ label: v, detail: `element ${element + 1} of the default` }];
 }
 
 export function modprobeCompletions(conf: ConfFile, pos: Position, dir: ModuleDirectory):
   CompletionItem[] {
   const at = lineAt(conf, pos);
   const text = at?.line.text ?? '';
-  const ctx = contextOf(text, at?.offset ?? 0);
+  const offset = at?.offset ?? 0;
+  const ctx = contextOf(text, offset);
+  // Every item replaces its token up to the cursor: the editor's own idea of a word ends at
+  // `-`, `=` and `,`, which are inside tokens here.
+  const edited = (choices: Choice[]): CompletionItem[] => choices.map(({ item, start }) => {
+    const range = at ? toRange(at.line, start, offset) : { start: pos, end: pos };
+    const { insertText, ...rest } = item;
+    return { ...rest, textEdit: { range, newText: insertText ?? item.label } };
+  });
+  const word = (items: CompletionItem[]) => edited(items.map((item) =>
+    ({ item, start: ctx.partialStart })));
+
   if (ctx.before.length === 0) {
-    return COMMANDS.map((c) => ({ label: c, kind: CompletionItemKind.Keyword,
-      detail: 'modprobe.d command', documentation: COMMAND_DOCS[c] }));
+    return word(COMMANDS.map((c) => ({ label: c, kind: CompletionItemKind.Keyword,
+      detail: 'modprobe.d command', documentation: COMMAND_DOCS[c] })));
   }
   const command = ctx.before[0];
   const wantsModule = (['options', 'install', 'remove', 'blacklist', 'softdep'].includes(command)
     && ctx.before.length === 1) || (command === 'alias' && ctx.before.length === 2);
-  if (wantsModule) return moduleCompletions(dir);
+  if (wantsModule) return word(moduleCompletions(dir, ctx.partial));
   if (command === 'softdep') {
-    return [
+    return word([
       { label: 'pre:', kind: CompletionItemKind.Keyword, detail: 'load these first' },
       { label: 'post:', kind: CompletionItemKind.Keyword, detail: 'load these after' },
-      ...moduleCompletions(dir),
-    ];
+      ...moduleCompletions(dir, ctx.partial),
+    ]);
   }
   if (command !== 'options' || !at?.line.module) return [];
   const known = dir.lookup(at.line.moduleName!);
@@ -201,7 +265,8 @@ export function modprobeCompletions(conf: ConfFile, pos: Position, dir: ModuleDi
   const restStart = at.line.module.end + 1;
   const restOffset = at.offset - restStart;
   if (restOffset < 0) return [];
-  return paramCompletions(known.facts, text.slice(restStart), restOffset);
+  return edited(paramChoices(known.facts, text.slice(restStart), restOffset)
+    .map((c) => ({ ...c, start: c.start + restStart })));
 }
 
 // Parameters in the order `modinfo` lists them, then any it does not list.
