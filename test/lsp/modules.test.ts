@@ -128,6 +128,30 @@ describe('the example module in a workspace', () => {
     const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
     assert.equal(r.modules.some((m) => m.file === ko), false);
   });
+
+  test('a deleted module\'s options lines are checked again at once; its report is cleared',
+    async () => {
+      const conf = path.join(ws, 'modprobe.d/h.conf');
+      writeFile(ws, 'modprobe.d/h.conf', 'options hello times=x\n');
+      const invalid = "hello: `x' invalid for parameter `times'";
+      await client.diagnosticsOf(fileUri(conf), (d) => d.length === 1 &&
+        String(d[0].message).startsWith(invalid));
+
+      const ko = path.join(ws, 'hello.ko');
+      fs.rmSync(ko);
+      await client.notify('workspace/didChangeWatchedFiles',
+        { changes: [{ uri: fileUri(ko), type: 3 }] });
+      const diags = await client.diagnosticsOf(fileUri(conf), (d) => d.length === 1 &&
+        !String(d[0].message).startsWith(invalid));
+      assert.deepEqual(messages(diags), ["no module 'hello' in the workspace or the target " +
+        "kernel's tree: its parameters are not checked"]);
+
+      // The client re-asks for the report after the reportChanged of the delete.
+      const uri = reportUriOf(ko);
+      const report = await client.request<{ text: string }>('kmodsim/report', { uri });
+      assert.equal(report.text, `kmodsim report: ${ko}\nthe module file no longer exists\n`);
+      assert.deepEqual(client.diagnostics.get(uri), []);
+    });
 });
 
 describe('symbols on the C source', () => {

@@ -4,6 +4,7 @@
 // protocol.ts. Each handler catches its own failures, so a bad file or request is logged and
 // answered, never fatal.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   createConnection, DidChangeConfigurationNotification, ProposedFeatures, TextDocuments,
@@ -307,6 +308,13 @@ connection.onRequest(REPORT, async (p: ReportParams): Promise<ReportResult> => {
     // A module the scan has not reached yet is simulated now, out of turn.
     const e = workspace.modules.get(file);
     if (e && !e.rendered) await workspace.simulateNow(file);
+    if (!workspace.modules.has(file) && !fs.existsSync(file)) {
+      // Deleted (the client asks again after each reportChanged): nothing left to show, and
+      // whatever was published on the URI goes with it.
+      reports.delete(p.uri);
+      void connection.sendDiagnostics({ uri: p.uri, diagnostics: [] });
+      return { text: `kmodsim report: ${file}\nthe module file no longer exists\n` };
+    }
     const known = workspace.modules.get(file)?.rendered?.text ?? reports.get(p.uri);
     if (known) return { text: known };
     // A module outside the workspace: simulate it now.

@@ -233,6 +233,9 @@ export class Workspace {
     e.sources.forEach((s) => this.setSourceDiagnostics(s, file, []));
     this.notifyReport(file);
     this.log.info(`${file}: removed`);
+    // The modprobe.d lines naming it were checked against its parameters: not any more.
+    void this.publishConfs();
+    this.onModulesChanged();
   }
 
   // A modprobe file changed on disk: parsed a slice at a time, its diagnostics published, and
