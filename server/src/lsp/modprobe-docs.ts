@@ -11,7 +11,9 @@ import {
 } from '../modprobe/config.js';
 import { checkOptions, type OptionFinding } from '../modprobe/options.js';
 import type { ModuleParam } from '../module/params.js';
-import { paramDetail, paramDocumentation, paramHover, valueChoices } from './params-text.js';
+import {
+  elementDefault, paramDetail, paramDocumentation, paramHover, valueChoices,
+} from './params-text.js';
 import type { Slicer } from './slices.js';
 import type { ModuleFacts } from './simulate.js';
 
@@ -222,9 +224,8 @@ function elementChoices(p: ModuleParam, element: number): { label: string; detai
     return [{ label: 'Y', detail: yes }, { label: 'N', detail: no },
       { label: '1', detail: yes }, { label: '0', detail: no }];
   }
-  if (p.type === 'custom' || p.defaultValue === undefined) return [];
-  const v = p.defaultValue.split(',')[element];
-  if (v === undefined || v === '' || v === '(null)') return [];
+  const v = elementDefault(p, element);
+  if (v === undefined) return [];
   return [{ label: v, detail: `element ${element + 1} of the default` }];
 }
 

@@ -79,8 +79,17 @@ export function valueChoices(p: ModuleParam): { label: string; detail: string }[
     return [{ label: 'Y', detail: yes }, { label: 'N', detail: no },
       { label: '1', detail: yes }, { label: '0', detail: no }];
   }
-  if (p.defaultValue !== undefined && p.type !== 'custom' && p.defaultValue !== '(null)') {
-    return [{ label: p.defaultValue, detail: 'the default' }];
+  // Only text that parse_args turns back into the default: not sysfs's "(null)" for a NULL
+  // charp, which would set the string "(null)".
+  if (p.type !== 'custom' && p.defaultInput) {
+    return [{ label: p.defaultInput, detail: 'the default' }];
   }
   return [];
+}
+
+// An array element's default as parse_args input, when one can be written (see valueChoices).
+export function elementDefault(p: ModuleParam, element: number): string | undefined {
+  if (p.type === 'custom') return undefined;
+  if (p.arrayHasCount && element >= (p.arrayCount ?? 0)) return undefined;
+  return p.elementInputs?.[element] || undefined;
 }

@@ -18,6 +18,11 @@ export interface ModuleParam extends KernelParamSpec {
   // For arrays: every element's initial value, and the element count variable's value.
   arrayDefaults?: string[];
   arrayCount?: number;
+  // Text that parse_args turns back into the default (the whole value, and each array
+  // element), where one can be written: none for a NULL charp ("(null)" is what sysfs prints,
+  // not an input), a value next_arg would cut at a blank or quote, an element holding a comma.
+  defaultInput?: string;
+  elementInputs?: (string | undefined)[];
   // The `parmtype=` and `parm=` modinfo entries of this parameter.
   parmtype?: string;
   description?: string;
@@ -95,9 +100,12 @@ function readParam(elf: ElfFile, section: SectionHeader, at: number, relocated: 
     const buffer = arg && arg.kind === 'place' ? relocated.pointerAt(arg.section, arg.offset + 8)
       : undefined;
     param.defaultValue = relocated.stringAt(buffer, param.stringMaxLen ?? 4096) ?? '';
+    param.defaultInput = asInput(param.defaultValue);
   } else if (opsName && STANDARD[opsName]) {
     param.type = STANDARD[opsName];
-    param.defaultValue = scalarDefault(elf, relocated, param.type, arg);
+    const value = scalarDefault(elf, relocated, param.type, arg);
+    param.defaultValue = value?.shown;
+    param.defaultInput = value?.input;
   } else {
     param.type = 'custom';
     if (opsName) param.opsSymbol = opsName;
@@ -123,14 +131,24 @@ function readArray(elf: ElfFile, relocated: RelocatedView, arg: Pointer | undefi
   const elem = relocated.pointerAt(arg.section, arg.offset + 24);
   if (!elem || elem.kind !== 'place' || param.type === 'custom') return;
   const defaults: string[] = [];
+  const inputs: (string | undefined)[] = [];
   for (let i = 0; i < param.arrayMax && i < 4096; i++) {
     const one: Pointer = { ...elem, offset: elem.offset + i * elemsize };
-    defaults.push(scalarDefault(elf, relocated, param.type, one) ?? '?');
+    const value = scalarDefault(elf, relocated, param.type, one);
+    defaults.push(value?.shown ?? '?');
+    inputs.push(value?.input !== undefined && !value.input.includes(',') ? value.input
+      : undefined);
   }
   param.arrayDefaults = defaults;
+  param.elementInputs = inputs;
   // param_array_get prints *num elements when there is a count variable, else all of them.
   const shown = num ? param.arrayCount ?? 0 : param.arrayMax;
   param.defaultValue = defaults.slice(0, shown).join(',');
+  // An empty value is one empty element to param_array_set, so no count of 0 can be written.
+  const given = inputs.slice(0, shown);
+  if (shown > 0 && given.every((v) => v !== undefined && v !== '')) {
+    param.defaultInput = given.join(',');
+  }
 }
 
 function opsSymbolName(elf: ElfFile, p: Pointer | undefined): string | undefined {
@@ -149,8 +167,40 @@ function u32At(elf: ElfFile, relocated: RelocatedView, p: Pointer | undefined):
   return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, elf.view.little);
 }
 
-// The initial value of a scalar parameter, as its sysfs `get` would print it.
+// A string value as parse_args input: next_arg ends a value at a blank (and treats quotes
+// specially), so a value with either cannot be given back unchanged.
+function asInput(value: string | undefined): string | undefined {
+  if (value === undefined || /[\s"]/.test(value)) return undefined;
+  return value;
+}
+
+interface ScalarDefault {
+  // As the parameter's sysfs `get` prints it.
+  shown: string;
+  // As parse_args input, when the value can be written.
+  input?: string;
+}
+
+// The initial value of a scalar parameter. Every printed number and Y/N parses back to the
+// same value; a charp's string does unless it is NULL or has a blank or quote.
 function scalarDefault(elf: ElfFile, relocated: RelocatedView, type: ParamType,
+  p: Pointer | undefined): ScalarDefault | undefined {
+  if (type === 'charp') return charpDefault(relocated, p);
+  const shown = printedScalar(elf, relocated, type, p);
+  return shown === undefined ? undefined : { shown, input: shown };
+}
+
+function charpDefault(relocated: RelocatedView, p: Pointer | undefined):
+  ScalarDefault | undefined {
+  if (!p || p.kind !== 'place' || !relocated.bytesAt(p, 8)) return undefined;
+  // The variable holds a pointer: its initial value is a relocation, or NULL.
+  const target = relocated.pointerAt(p.section, p.offset);
+  if (!target) return { shown: '(null)' };
+  const text = relocated.stringAt(target);
+  return text === undefined ? { shown: '?' } : { shown: text, input: asInput(text) };
+}
+
+function printedScalar(elf: ElfFile, relocated: RelocatedView, type: ParamType,
   p: Pointer | undefined): string | undefined {
   const size = ELEMENT_SIZE[type];
   if (!size) return undefined;
@@ -169,12 +219,6 @@ function scalarDefault(elf: ElfFile, relocated: RelocatedView, type: ParamType,
     case 'hexint': return '0x' + d.getUint32(0, le).toString(16).padStart(6, '0');
     case 'bool': case 'bool_enable_only': return d.getUint8(0) ? 'Y' : 'N';
     case 'invbool': return d.getUint8(0) ? 'N' : 'Y';
-    case 'charp': {
-      // The variable holds a pointer: its initial value is a relocation, or NULL.
-      const target = relocated.pointerAt(p.section, p.offset);
-      if (!target) return '(null)';
-      return relocated.stringAt(target) ?? '?';
-    }
     default: return undefined;
   }
 }
