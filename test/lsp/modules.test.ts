@@ -302,11 +302,56 @@ describe('a compressed module and a target that cannot be read', () => {
         const note = `kmodsim.kernel '${missing}': ${missing}: no such profile, headers ` +
           'directory or module tree; using the bundled profile instead';
         assert.deepEqual(diags.filter((d) => d.severity === 2).map((d) => d.message), [note]);
+
+        // The same path named by the request itself is an error, not the fallback.
+        await assert.rejects(client.request('kmodsim/simulateInsmod',
+          { file: path.join(ws, 'hello.ko'), kernel: missing }), {
+          code: -32602, message: "kmodsim/simulateInsmod: field 'kernel' cannot be used: " +
+            `kmodsim.kernel '${missing}': ${missing}: no such profile, headers directory or ` +
+            'module tree' });
       } finally {
         await client.stop();
         removeWorkspace(ws);
       }
     });
+});
+
+test('malformed request params are an InvalidParams error naming the field', async () => {
+  const ws = makeWorkspace({ 'hello.ko': { copy: path.join(HELLO_DIR, 'hello.ko') } });
+  const client = await LspClient.start({ folders: [ws] });
+  const file = path.join(ws, 'hello.ko');
+  const refused = (method: string, params: unknown, message: string) =>
+    assert.rejects(client.request(method, params), { code: -32602, message });
+  try {
+    await refused('kmodsim/simulateInsmod', { file, params: 42 },
+      "kmodsim/simulateInsmod: field 'params' must be a string, not number 42");
+    await refused('kmodsim/simulateInsmod', {},
+      "kmodsim/simulateInsmod: field 'file' is missing");
+    await refused('kmodsim/simulateInsmod', { file, lockdown: 'bogus' },
+      "kmodsim/simulateInsmod: field 'lockdown' must be one of \"none\", \"integrity\", " +
+      '"confidentiality", not "bogus"');
+    await refused('kmodsim/simulateInsmod', { file, forceLoad: 'maybe' },
+      "kmodsim/simulateInsmod: field 'forceLoad' must be one of \"profile\", \"y\", \"n\", " +
+      'not "maybe"');
+    await refused('kmodsim/report', {}, "kmodsim/report: field 'uri' is missing");
+    await refused('kmodsim/moduleInfo', {}, "kmodsim/moduleInfo: field 'file' is missing");
+    await refused('kmodsim/paramCompletions', { file, text: 'x', offset: 5 },
+      "kmodsim/paramCompletions: field 'offset' 5 is past the end of 'text' (1 characters)");
+    await refused('kmodsim/modules', { wait: 'yes' },
+      "kmodsim/modules: field 'wait' must be a boolean, not \"yes\"");
+
+    // Well-formed, the same requests are answered.
+    const r = await client.request<{ verdict: string }>('kmodsim/simulateInsmod',
+      { file, params: 'times=2', lockdown: 'none', forceLoad: 'n' });
+    assert.equal(r.verdict, 'loads (OE)');
+    // Under lockdown an unsigned module is refused, as the kernel does.
+    const locked = await client.request<{ errnoName: string }>('kmodsim/simulateInsmod',
+      { file, lockdown: 'integrity' });
+    assert.equal(locked.errnoName, 'EPERM');
+  } finally {
+    await client.stop();
+    removeWorkspace(ws);
+  }
 });
 
 test('over node IPC, as the VS Code client starts it, the server answers the same', async () => {

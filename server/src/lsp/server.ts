@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  createConnection, DidChangeConfigurationNotification, ProposedFeatures, TextDocuments,
-  TextDocumentSyncKind, type CompletionItem, type InitializeParams,
+  createConnection, DidChangeConfigurationNotification, ErrorCodes, ProposedFeatures,
+  ResponseError, TextDocuments, TextDocumentSyncKind, type CompletionItem, type InitializeParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { readModuleFile } from '../kernel/capture.js';
@@ -17,7 +17,7 @@ import { ModuleImage } from '../module/image.js';
 import { readModuleSignature } from '../module/signature.js';
 import { formatModinfo, formatParamDefaults } from '../report/modinfo.js';
 import { isModprobeFile, pathOf } from './files.js';
-import { availableTargets } from './kernels.js';
+import { availableTargets, targetOf } from './kernels.js';
 import { Log } from './log.js';
 import {
   modprobeCompletions, modprobeDiagnosticsSliced, modprobeHover, paramCompletions,
@@ -31,6 +31,7 @@ import {
   type ReportParams, type ReportResult, type SimulateInsmodParams, type SimulateInsmodResult,
   type TargetItem, type TrustChangedParams,
 } from './protocol.js';
+import { checkParams } from './request-params.js';
 import { effectiveSettings, normalizeSettings, type EffectiveSettings } from './settings.js';
 import { parseModprobeSliced, Slicer } from './slices.js';
 import { Workspace } from './workspace.js';
@@ -258,20 +259,20 @@ connection.onHover(async (p) => {
   }
 });
 
-connection.onRequest(SIMULATE_INSMOD, async (p: SimulateInsmodParams):
+const LOCKDOWN = ['none', 'integrity', 'confidentiality'] as const;
+
+connection.onRequest(SIMULATE_INSMOD, async (params: unknown):
   Promise<SimulateInsmodResult> => {
+  const p = checkParams<SimulateInsmodParams>(SIMULATE_INSMOD, params, {
+    file: { type: 'string', required: true }, params: { type: 'string' },
+    kernel: { type: 'string' }, ignoreModversions: { type: 'boolean' },
+    ignoreVermagic: { type: 'boolean' }, sigEnforce: { type: 'boolean' },
+    forceLoad: { oneOf: ['profile', 'y', 'n'] }, lockdown: { oneOf: LOCKDOWN },
+  });
   await settingsReady;
   const file = path.resolve(p.file);
+  const settings = insmodSettings(p);
   try {
-    const raw = { ...rawSettings, force: { ...rawSettings.force }, kernelConfig:
-      { ...rawSettings.kernelConfig } };
-    if (p.kernel !== undefined) raw.kernel = p.kernel;
-    if (p.ignoreModversions !== undefined) raw.force!.modversions = p.ignoreModversions;
-    if (p.ignoreVermagic !== undefined) raw.force!.vermagic = p.ignoreVermagic;
-    if (p.forceLoad !== undefined) raw.kernelConfig!.forceLoad = p.forceLoad;
-    if (p.sigEnforce !== undefined) raw.kernelConfig!.sigEnforce = p.sigEnforce;
-    if (p.lockdown !== undefined) raw.kernelConfig!.lockdown = p.lockdown;
-    const settings = settingsNow(raw);
     const entry = workspace.entryFor(file);
     const rendered = await workspace.run(entry, { params: p.params ?? '', settings });
     if (workspace.modules.has(file)) {
@@ -297,10 +298,35 @@ connection.onRequest(SIMULATE_INSMOD, async (p: SimulateInsmodParams):
   }
 });
 
+// The settings with the request's overrides. A kernel the request names must be usable: the
+// bundled profile stands in only for the setting, which the user may not be looking at.
+function insmodSettings(p: SimulateInsmodParams): EffectiveSettings {
+  const raw = { ...rawSettings, force: { ...rawSettings.force }, kernelConfig:
+    { ...rawSettings.kernelConfig } };
+  if (p.kernel !== undefined) raw.kernel = p.kernel;
+  if (p.ignoreModversions !== undefined) raw.force!.modversions = p.ignoreModversions;
+  if (p.ignoreVermagic !== undefined) raw.force!.vermagic = p.ignoreVermagic;
+  if (p.forceLoad !== undefined) raw.kernelConfig!.forceLoad = p.forceLoad;
+  if (p.sigEnforce !== undefined) raw.kernelConfig!.sigEnforce = p.sigEnforce;
+  if (p.lockdown !== undefined) raw.kernelConfig!.lockdown = p.lockdown;
+  const settings = settingsNow(raw);
+  if (p.kernel) {
+    const refused = settings.ignored.find((i) => i.startsWith('kmodsim.kernel'));
+    const fallback = refused ?? targetOf(settings).fallback;
+    if (fallback) {
+      throw new ResponseError(ErrorCodes.InvalidParams,
+        `${SIMULATE_INSMOD}: field 'kernel' cannot be used: ${fallback.replace(
+          /; using the bundled profile instead$/, '')}`);
+    }
+  }
+  return settings;
+}
+
 // Reports of Simulate insmod runs of files outside the workspace.
 const reports = new Map<string, string>();
 
-connection.onRequest(REPORT, async (p: ReportParams): Promise<ReportResult> => {
+connection.onRequest(REPORT, async (params: unknown): Promise<ReportResult> => {
+  const p = checkParams<ReportParams>(REPORT, params, { uri: { type: 'string', required: true } });
   await settingsReady;
   const file = koPathOfReportUri(p.uri);
   if (!file) return { text: `kmodsim: ${p.uri} is not a report URI\n` };
@@ -329,7 +355,9 @@ connection.onRequest(REPORT, async (p: ReportParams): Promise<ReportResult> => {
   }
 });
 
-connection.onRequest(MODULE_INFO, async (p: ModuleInfoParams): Promise<ModuleInfoResult> => {
+connection.onRequest(MODULE_INFO, async (params: unknown): Promise<ModuleInfoResult> => {
+  const p = checkParams<ModuleInfoParams>(MODULE_INFO, params,
+    { file: { type: 'string', required: true } });
   await settingsReady;
   try {
     // What `kmodsim modinfo FILE` prints: kmod's modinfo, then the parameters' defaults.
@@ -348,8 +376,15 @@ connection.onRequest(MODULE_INFO, async (p: ModuleInfoParams): Promise<ModuleInf
   }
 });
 
-connection.onRequest(PARAM_COMPLETIONS, async (p: ParamCompletionsParams):
+connection.onRequest(PARAM_COMPLETIONS, async (params: unknown):
   Promise<ParamCompletionItem[]> => {
+  const p = checkParams<ParamCompletionsParams>(PARAM_COMPLETIONS, params, {
+    file: { type: 'string', required: true }, text: { type: 'string', required: true },
+    offset: { type: 'offset', required: true } });
+  if (p.offset > p.text.length) {
+    throw new ResponseError(ErrorCodes.InvalidParams, `${PARAM_COMPLETIONS}: field 'offset' ` +
+      `${p.offset} is past the end of 'text' (${p.text.length} characters)`);
+  }
   await settingsReady;
   try {
     const entry = workspace.entryFor(path.resolve(p.file));
@@ -373,7 +408,9 @@ connection.onRequest(TARGETS, (): TargetItem[] => {
   }
 });
 
-connection.onRequest(MODULES, async (p?: { wait?: boolean }): Promise<ModulesResult> => {
+connection.onRequest(MODULES, async (params: unknown): Promise<ModulesResult> => {
+  const p = checkParams<{ wait?: boolean }>(MODULES, params, { wait: { type: 'boolean' } },
+    true);
   await settingsReady;
   if (p?.wait) await workspace.idle();
   const modules = [...workspace.modules.values()].sort((a, b) => (a.file < b.file ? -1 : 1))
