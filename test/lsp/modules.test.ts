@@ -84,9 +84,12 @@ describe('the example module in a workspace', () => {
     const c = path.join(ws, 'hello.c');
     const diags = await client.diagnosticsOf(fileUri(c), (d) => d.length > 0);
     const want = "hello: `abc' invalid for parameter `times'";
-    assert.deepEqual(diags.map((d) => [d.range.start.line, d.message, d.severity]), [
-      [lineOf(c, 'module_param(times'), want, 1],
-      [lineOf(c, 'MODULE_PARM_DESC(times'), want, 1],
+    // Once, on module_param, pointing at the argument of the modprobe.d line that set it.
+    assert.deepEqual(diags.map((d) => [d.range.start.line, d.message, d.severity,
+      d.relatedInformation]), [
+      [lineOf(c, 'module_param(times'), want, 1, [{ message: 'times set here',
+        location: { uri: fileUri(path.join(ws, 'modprobe.d/hello.conf')),
+          range: { start: { line: 0, character: 14 }, end: { line: 0, character: 23 } } } }]],
     ]);
     const r = await client.request<ModulesResult>('kmodsim/modules', { wait: true });
     assert.equal(r.modules.find((m) => m.name === 'hello')!.verdict, `EINVAL: ${want}`);

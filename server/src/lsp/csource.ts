@@ -1,14 +1,17 @@
 // Findings put on the module's C sources where they can be located without debug info: the
-// module_param / MODULE_PARM_DESC lines of a parameter, the MODULE_LICENSE line, the
-// MODULE_IMPORT_NS lines, and the call sites of a symbol the kernel did not resolve, found by
-// a text search. Which files belong to the module comes from the Kbuild (or Makefile) beside
+// module_param line of a parameter (pointing at the modprobe.d arguments that set it), the
+// MODULE_LICENSE line, the MODULE_IMPORT_NS lines, and the call sites of a symbol the kernel
+// did not resolve, found by a text search. Which files belong to the module comes from the Kbuild (or Makefile) beside
 // the .ko: `obj-m += name.o` with `name-objs`/`name-y` listing its objects; a module without
 // such a list is built from name.c. Exact lines through DWARF are a later issue.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
+import {
+  DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Location,
+} from 'vscode-languageserver/node';
 import type { SyscallResult } from '../load/kernel.js';
+import { parameq } from '../params/index.js';
 import type { ModuleFacts } from './simulate.js';
 
 const SOURCE = 'kmodsim';
@@ -85,11 +88,20 @@ function findAll(files: Map<string, string[]>, pattern: RegExp): Located[] {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-// The lines that declare a parameter: module_param*(NAME, ...) and MODULE_PARM_DESC(NAME, ...).
-function paramLines(files: Map<string, string[]>, name: string): Located[] {
+// Where a parameter is declared: its first module_param*(NAME, ...), else (a declaration
+// through a macro of the module's own) its MODULE_PARM_DESC(NAME, ...). One place, so that
+// one problem is one diagnostic.
+function paramLine(files: Map<string, string[]>, name: string): Located | undefined {
   const n = escapeRe(name);
-  return findAll(files, new RegExp(
-    `\\b(module_param\\w*|MODULE_PARM_DESC)\\s*\\(\\s*${n}\\b`, 'g'));
+  return findAll(files, new RegExp(`\\bmodule_param\\w*\\s*\\(\\s*${n}\\b`, 'g'))[0]
+    ?? findAll(files, new RegExp(`\\bMODULE_PARM_DESC\\s*\\(\\s*${n}\\b`, 'g'))[0];
+}
+
+// An argument of a modprobe.d options line the load was given: the parameter it names (as
+// written) and where it sits.
+export interface ParamOrigin {
+  name: string;
+  location: Location;
 }
 
 // Symbol uses, skipping the line where the symbol is declared `extern` in the source itself.
@@ -109,7 +121,7 @@ const SYMBOL_LINES: RegExp[] = [
 ];
 
 export function sourceDiagnostics(facts: ModuleFacts, result: SyscallResult,
-  sources: string[]): Map<string, Diagnostic[]> {
+  sources: string[], origins: ParamOrigin[] = []): Map<string, Diagnostic[]> {
   const out = new Map<string, Diagnostic[]>();
   for (const s of sources) out.set(s, []);
   if (!sources.length) return out;
@@ -121,10 +133,12 @@ export function sourceDiagnostics(facts: ModuleFacts, result: SyscallResult,
       // A source that vanished between the listing and now gets no diagnostics.
     }
   }
-  const add = (at: Located, severity: DiagnosticSeverity, message: string, code?: string) => {
+  const add = (at: Located, severity: DiagnosticSeverity, message: string, code?: string,
+    related?: DiagnosticRelatedInformation[]) => {
     out.get(at.file)!.push({ severity, message, source: SOURCE, code,
       range: { start: { line: at.line, character: at.start },
-        end: { line: at.line, character: at.end } } });
+        end: { line: at.line, character: at.end } },
+      ...(related?.length ? { relatedInformation: related } : {}) });
   };
 
   // Parameters: what the kernel printed about them, and what the decoder found wrong.
@@ -133,10 +147,12 @@ export function sourceDiagnostics(facts: ModuleFacts, result: SyscallResult,
       || l.text.startsWith(`${p.name}: `));
     const messages = [...lines.map((l) => l.text), ...p.problems];
     if (!messages.length) continue;
-    for (const at of paramLines(files, p.name)) {
-      add(at, lines.length ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
-        messages.join('\n'), 'parse_args');
-    }
+    const at = paramLine(files, p.name);
+    if (!at) continue;
+    const related = lines.length ? origins.filter((o) => parameq(o.name, p.name))
+      .map((o) => ({ location: o.location, message: `${p.name} set here` })) : [];
+    add(at, lines.length ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+      messages.join('\n'), 'parse_args', related);
   }
 
   // The licence: a taint (and invisible GPL-only exports) is a warning, not a refusal.

@@ -10,8 +10,11 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Connection, Diagnostic } from 'vscode-languageserver/node';
-import { optionsFor, parseModprobeConf, type ConfFile } from '../modprobe/config.js';
-import { sourceDiagnostics, moduleSources } from './csource.js';
+import {
+  optionsFor, parseModprobeConf, placeOf, type ConfFile, type ConfLine,
+} from '../modprobe/config.js';
+import { splitOptionArguments } from '../modprobe/options.js';
+import { sourceDiagnostics, moduleSources, type ParamOrigin } from './csource.js';
 import {
   findFiles, identityOf, isModprobeFile, isModuleFile, isSourceFile, skippedDir, uriOf,
 } from './files.js';
@@ -43,8 +46,9 @@ export interface ModuleEntry {
   rendered?: Rendered;
   // The C sources that got diagnostics from this module.
   sources: string[];
-  // The modprobe.d options its last workspace load got.
+  // The modprobe.d options its last workspace load got, and where each argument sits.
   options?: string;
+  origins?: ParamOrigin[];
   // When its file settled (performance.now()), until its diagnostics are out.
   settledAt?: number;
   // Why the file could not be read or decoded, for the report.
@@ -457,9 +461,11 @@ export class Workspace {
       const confs = this.confFiles();
       params = optionsFor(confs, e.facts.name);
       e.options = params;
+      e.origins = [];
       for (const c of confs) {
         for (const l of c.options.get(e.facts.name) ?? []) {
           paramsFrom.push(`from ${c.file} line ${l.lastLine + 1}`);
+          e.origins.push(...originsOf(c.file, l));
         }
       }
     } else {
@@ -524,7 +530,7 @@ export class Workspace {
       for (const s of sources) this.setSourceDiagnostics(s, e.file, []);
       return;
     }
-    const diags = sourceDiagnostics(e.facts, result, sources);
+    const diags = sourceDiagnostics(e.facts, result, sources, e.origins);
     for (const [s, d] of diags) this.setSourceDiagnostics(s, e.file, d);
   }
 
@@ -656,6 +662,18 @@ export class Workspace {
     this.refreshFacts(e);
     return e;
   }
+}
+
+// The arguments of one options line, as the kernel splits them, and where each is in the file.
+function originsOf(file: string, l: ConfLine): ParamOrigin[] {
+  const rest = l.rest!;
+  return splitOptionArguments(rest.text).map((a) => {
+    const start = placeOf(l, rest.start + a.start);
+    const last = placeOf(l, rest.start + Math.max(a.start, a.end - 1));
+    return { name: a.name, location: { uri: uriOf(file), range: {
+      start: { line: start.line, character: start.column },
+      end: { line: last.line, character: last.column + (a.end > a.start ? 1 : 0) } } } };
+  });
 }
 
 function isFacts(f: ModuleFacts | undefined): f is ModuleFacts {
