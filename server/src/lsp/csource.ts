@@ -1,9 +1,9 @@
 // Findings put on the module's C sources where they can be located without debug info: the
 // module_param line of a parameter (pointing at the modprobe.d arguments that set it), the
 // MODULE_LICENSE line, the MODULE_IMPORT_NS lines, and the call sites of a symbol the kernel
-// did not resolve, found by a text search. Which files belong to the module comes from the Kbuild (or Makefile) beside
-// the .ko: `obj-m += name.o` with `name-objs`/`name-y` listing its objects; a module without
-// such a list is built from name.c. Exact lines through DWARF are a later issue.
+// did not resolve, found by a text search. Which files belong to the module comes from the
+// Kbuild (or Makefile) beside the .ko: `obj-m += name.o` with `name-objs`/`name-y` listing its
+// objects; a module without such a list is built from name.c. Exact lines through DWARF are a later issue.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
