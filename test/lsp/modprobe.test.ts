@@ -100,6 +100,8 @@ describe('modprobe.d in a workspace with hello.ko and kmsim_params.ko', () => {
       'options kmsim_params p_string=123456789 p_invbool p_nosuch=1 p_bool',
       'options kmsim_params p_byte=0x100 p_charp=<name> p_int=X',
       'options kmsim_params p_short=-1 # the default is fine, p_ushort=9',
+      'options kmsim_params nosuch=1 p_int=5 # inline comment p_int=<n>',
+      'options kmsim_params p_bool=X',
       'options no_such_module foo=1',
       'options vfio-pci-core foo=1',
       '',
@@ -124,20 +126,25 @@ describe('modprobe.d in a workspace with hello.ko and kmsim_params.ko', () => {
         'the load fails: ERANGE (Numerical result out of range)'],
       [2, 'p_charp=<name>', 2, "'<name>' looks like a placeholder from documentation; the " +
         'kernel takes it literally (p_charp is charp)'],
-      [2, 'p_int=X', 1, `kmsim_params: \`X' invalid for parameter \`p_int'\n${EINVAL}`],
-      [2, 'p_int=X', 2, "'X' looks like a placeholder from documentation; the kernel takes " +
-        'it literally (p_int is int)'],
+      [2, 'p_int=X', 1, `kmsim_params: \`X' invalid for parameter \`p_int'\n${EINVAL}\n` +
+        "'X' looks like a placeholder from documentation; the kernel takes it literally " +
+        '(p_int is int)'],
+      // A comment is one warning; inside it only what fails the load is said again.
       [3, '# the default is fine, p_ushort=9', 2, 'kmod does not strip comments from an ' +
         "options line: the kernel receives '#', 'the', 'default', 'is', 'fine,', " +
         "'p_ushort=9' as parameters"],
-      [3, '#', 2, "kmsim_params: unknown parameter '#' ignored"],
-      [3, 'the', 2, "kmsim_params: unknown parameter 'the' ignored"],
-      [3, 'default', 2, "kmsim_params: unknown parameter 'default' ignored"],
-      [3, 'is', 2, "kmsim_params: unknown parameter 'is' ignored"],
-      [3, 'fine,', 2, "kmsim_params: unknown parameter 'fine,' ignored"],
-      [4, 'no_such_module', 3, "no module 'no_such_module' in the workspace or the target " +
+      [4, '# inline comment p_int=<n>', 2, 'kmod does not strip comments from an options ' +
+        "line: the kernel receives '#', 'inline', 'comment', 'p_int=<n>' as parameters"],
+      [4, 'nosuch=1', 2, "kmsim_params: unknown parameter 'nosuch' ignored"],
+      [4, 'p_int=<n>', 1, `kmsim_params: \`<n>' invalid for parameter \`p_int'\n${EINVAL}\n` +
+        "'<n>' looks like a placeholder from documentation; the kernel takes it literally " +
+        '(p_int is int)'],
+      [5, 'p_bool=X', 1, `kmsim_params: \`X' invalid for parameter \`p_bool'\n${EINVAL}\n` +
+        "'X' looks like a placeholder from documentation; the kernel takes it literally " +
+        '(p_bool is bool)'],
+      [6, 'no_such_module', 3, "no module 'no_such_module' in the workspace or the target " +
         "kernel's tree: its parameters are not checked"],
-      [5, 'vfio-pci-core', 3, "module 'vfio_pci_core' of the target kernel: the profile has " +
+      [7, 'vfio-pci-core', 3, "module 'vfio_pci_core' of the target kernel: the profile has " +
         'no module files, so its parameters are not checked (set kmodsim.kernel to its ' +
         '/lib/modules/<release>)'],
     ]);

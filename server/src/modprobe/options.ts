@@ -95,6 +95,7 @@ export function checkOptions(moduleName: string, options: string, params: Kernel
   const known = (name: string) => params.find((p) => parameq(name, p.name));
 
   const comment = args.findIndex((a) => a.text.startsWith('#'));
+  const commentStart = comment >= 0 ? args[comment].start : options.length;
   if (comment >= 0) {
     const names = args.slice(comment).map((a) => `'${a.text}'`).join(', ');
     findings.push({ severity: 'warning', start: args[comment].start, end: options.length,
@@ -116,6 +117,10 @@ export function checkOptions(moduleName: string, options: string, params: Kernel
     const r = parseArgs(moduleName, a.text, params, opts);
     const spec = known(a.name);
     const text = r.lines.map((l) => l.text).join('\n');
+    const first = findings.length;
+    // Inside a comment, what the kernel merely ignores is already said by the comment's
+    // warning; only what makes the load fail is said again, on its word.
+    if (a.start >= commentStart && !r.errno) continue;
     if (r.errno) {
       let why = `${text}\nthe load fails: ${errnoName(r.errno)} (${strerror(r.errno)})`;
       if (spec?.type === 'invbool' && a.value === null) {
@@ -132,26 +137,32 @@ export function checkOptions(moduleName: string, options: string, params: Kernel
       findings.push({ severity: 'info', start: a.start, end: a.end, message: note,
         parameter: spec?.name });
     }
-    placeholders(a, spec, findings);
+    // A placeholder is the likely cause of the argument's error, if it has one: said there,
+    // one problem once; else a warning of its own.
+    const placeholder = placeholderNote(a, spec);
+    if (!placeholder) continue;
+    const same = findings.slice(first).find((f) => f.severity !== 'info');
+    if (same) same.message += `\n${placeholder}`;
+    else {
+      findings.push({ severity: 'warning', start: a.start, end: a.end, parameter: spec?.name,
+        message: placeholder });
+    }
   }
   return findings;
 }
 
-function placeholders(a: OptionArgument, spec: KernelParamSpec | undefined,
-  findings: OptionFinding[]) {
+function placeholderNote(a: OptionArgument, spec: KernelParamSpec | undefined):
+  string | undefined {
   if (looksLikePlaceholder(a.name)) {
-    findings.push({ severity: 'warning', start: a.start, end: a.end,
-      message: `'${a.name}' looks like a placeholder from documentation, not a parameter name` });
-    return;
+    return `'${a.name}' looks like a placeholder from documentation, not a parameter name`;
   }
-  if (a.value === null) return;
+  if (a.value === null) return undefined;
   const values = spec?.arrayMax !== undefined ? a.value.split(',') : [a.value];
   const bad = values.filter(looksLikePlaceholder);
-  if (!bad.length) return;
+  if (!bad.length) return undefined;
   const as = spec ? ` (${spec.name} is ${typeName(spec)})` : '';
-  findings.push({ severity: 'warning', start: a.start, end: a.end, parameter: spec?.name,
-    message: `'${bad[0]}' looks like a placeholder from documentation; the kernel takes it ` +
-      `literally${as}` });
+  return `'${bad[0]}' looks like a placeholder from documentation; the kernel takes it ` +
+    `literally${as}`;
 }
 
 export function describeType(p: KernelParamSpec): string {
