@@ -15,7 +15,7 @@ import { captureProfile } from '../kernel/capture.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import { profileToJson } from '../kernel/profile-json.js';
 import { SimulatedKernel } from '../load/kernel.js';
-import { formatInsmod, formatSteps, resultJson } from '../report/text.js';
+import { dmesgText, formatInsmod, formatSteps, resultJson } from '../report/text.js';
 import { findModules } from './check.js';
 import { insmodPath, type InsmodResult } from './insmod.js';
 import { bootArgNotes, collect, withConfig } from './options.js';
@@ -160,7 +160,7 @@ kernelOptions(program.command('check')
         process.stdout.write(JSON.stringify(r.json) + '\n');
       } else if (!o.quiet || r.ret !== 0) {
         const why = r.ret === 0 ? 'loads'
-          : `${r.errnoName}${r.firstLine ? ': ' + r.firstLine : ''}`;
+          : `${r.errnoName}${r.firstLine ? ': ' + dmesgText(r.firstLine) : ''}`;
         process.stdout.write(`${r.file}: ${why}\n`);
       }
     });

@@ -6,7 +6,7 @@
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
 import { strerror } from '../load/errno.js';
 import type { SyscallResult } from '../load/kernel.js';
-import { formatInsmod, insmodError, kernelLineText } from '../report/text.js';
+import { dmesgText, formatInsmod, insmodError, kernelLineText } from '../report/text.js';
 
 export interface ReportInput {
   file: string;
@@ -35,23 +35,26 @@ const SOURCE = 'kmodsim';
 
 // One line for the status bar and the module list.
 export function verdictOf(r: SyscallResult): string {
-  if (r.undecidable) return `undecidable: ${r.undecidable}`;
+  if (r.undecidable) return `undecidable: ${dmesgText(r.undecidable)}`;
   if (r.ret === 0) return r.loaded?.taint ? `loads (${r.loaded.taint})` : 'loads';
   // The refusal's own line: the last error, else the last warning that is not a taint note.
   const lines = [...r.lines].reverse();
   const why = lines.find((l) => l.level <= 3)
     ?? lines.find((l) => l.level === 4 && !/taint/.test(l.text));
-  return `${r.errnoName}: ${why ? why.text : insmodError(r.errno)}`;
+  return `${r.errnoName}: ${why ? dmesgText(why.text) : insmodError(r.errno)}`;
 }
 
 export function renderReport(input: ReportInput): Rendered {
   const r = input.result;
   const out: string[] = [];
   const diagnostics: Diagnostic[] = [];
+  // Lines and messages are shown as dmesg would show them (non-printable bytes as \xHH), the
+  // text once it is complete, so each range is measured on the escaped line.
   const mark = (severity: DiagnosticSeverity, message: string, code?: string) => {
     const line = out.length - 1;
-    diagnostics.push({ severity, message, source: SOURCE, code,
-      range: { start: { line, character: 0 }, end: { line, character: out[line].length } } });
+    const end = dmesgText(out[line]).length;
+    diagnostics.push({ severity, message: dmesgText(message), source: SOURCE, code,
+      range: { start: { line, character: 0 }, end: { line, character: end } } });
   };
 
   out.push(`kmodsim report: ${input.file}`);
@@ -122,7 +125,7 @@ export function renderReport(input: ReportInput): Rendered {
     out.push(`  ${u}`);
     mark(DiagnosticSeverity.Information, u);
   }
-  return { text: out.join('\n') + '\n', diagnostics, verdict,
+  return { text: out.map(dmesgText).join('\n') + '\n', diagnostics, verdict,
     ok: r.ret === 0 && !r.undecidable, result: r };
 }
 

@@ -10,9 +10,19 @@ import type { Finding } from '../load/context.js';
 
 const LEVELS = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug'];
 
+// A kernel line as dmesg shows it: a byte that is neither printable nor white space comes out
+// as \xHH (the DEL of "Invalid ELF header magic: != \x7fELF"). Human-readable output goes
+// through here; JSON keeps the kernel's raw text. Kernel strings are read one byte per
+// character (latin1), so C0 controls, DEL and 0x80-0x9f are escaped; 0xa0-0xff are left as
+// characters, where dmesg would hex them unless they form UTF-8 its locale can print.
+export function dmesgText(text: string): string {
+  return text.replace(/[\x00-\x08\x0e-\x1f\x7f-\x9f]/g,
+    (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+}
+
 export function kernelLineText(level: number, text: string): string {
   const name = (LEVELS[level] ?? String(level)).padEnd(6);
-  return `kern  :${name}: ${text.replace(/\n/g, '\n' + ' '.repeat(15))}`;
+  return `kern  :${name}: ${dmesgText(text).replace(/\n/g, '\n' + ' '.repeat(15))}`;
 }
 
 // The text kmod's insmod prints for a failed insertion (tools/insmod.c mod_strerror).
@@ -46,8 +56,10 @@ export function formatInsmod(file: string, r: InsmodResult, verbose = true): str
     out.push(`${r.call}() = -1 ${r.errnoName} (${strerror(r.errno)})`);
   }
   if (verbose) {
-    for (const f of r.findings) out.push(`${f.severity}: [${f.step}] ${f.message}${whereText(f)}`);
-    for (const u of r.unknowns) out.push(`unknown: ${u}`);
+    for (const f of r.findings) {
+      out.push(`${f.severity}: [${f.step}] ${dmesgText(f.message)}${whereText(f)}`);
+    }
+    for (const u of r.unknowns) out.push(`unknown: ${dmesgText(u)}`);
   }
   return out.join('\n') + '\n';
 }
@@ -83,7 +95,8 @@ export function refusalReason(r: InsmodResult): string | undefined {
 export function formatSteps(r: SyscallResult): string {
   return r.steps.map((s) => {
     const errno = s.errno ? ` (errno ${s.errno})` : '';
-    return `  ${s.outcome.padEnd(7)} ${s.step}${errno}${s.detail ? ': ' + s.detail : ''}`;
+    const detail = s.detail ? ': ' + dmesgText(s.detail) : '';
+    return `  ${s.outcome.padEnd(7)} ${s.step}${errno}${detail}`;
   }).join('\n') + '\n';
 }
 
