@@ -97,6 +97,16 @@ const FILES: Record<string, string> = {
     'c=3',
   ].join('\n') + '\n',
   'no-final-newline.conf': 'blacklist last-one\\',
+  // To kmod's C the line ends at its first NUL: a line starting with one is empty.
+  'nul.conf': [
+    '\0garbage that kmod never sees',
+    'options nul-a x=1\0 y=2',
+    'blacklist nul-b\0',
+    'opt\0ions nul-c',
+    'options nul-d \\',
+    'z=1\0 \\',
+    'w=2',
+  ].join('\n') + '\n',
 };
 
 test('kmod 30 and the reader agree on entries and complaints', () => {
@@ -129,7 +139,13 @@ test('every character of a logical line is placed where the file has it', () => 
         assert.equal(physical[at.line][at.column], line.text[i], `${name}: ${line.text} [${i}]`);
         assert.equal(offsetAt(line, { line: at.line, character: at.column }), i, name);
       }
+      // The text ends at the end of its last physical line, or at the NUL that ends it.
       const end = placeOf(line, line.text.length);
+      const cut = physical.slice(line.firstLine, line.lastLine + 1).some((p) => p.includes('\0'));
+      if (cut) {
+        assert.equal(physical[end.line][end.column], '\0', name);
+        continue;
+      }
       assert.equal(end.line, line.lastLine, name);
       assert.equal(end.column, physical[line.lastLine].length, name);
     }

@@ -85,7 +85,8 @@ export async function modprobeDiagnosticsSliced(conf: ConfFile, dir: ModuleDirec
 function lineDiagnostics(line: ConfLine, dir: ModuleDirectory, diagnostics: Diagnostic[],
   unchecked: Set<string>) {
   for (const p of line.problems) {
-    diagnostics.push({ severity: SEVERITY[p.severity], message: p.message, source: 'kmod',
+    diagnostics.push({ severity: SEVERITY[p.severity], message: p.message,
+      source: p.ours ? SOURCE : 'kmod',
       range: toRange(line, p.start, p.end) });
   }
   if (line.command !== 'options' || !line.module || !line.rest) return;

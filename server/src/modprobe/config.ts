@@ -11,6 +11,8 @@
 // - Words are separated by spaces and tabs. `options`, `install`, `remove` and `softdep` take
 //   a module name and then everything after the one separator that ended the name, which must
 //   not be empty; `alias` needs two words, `blacklist` one. Extra words are ignored.
+// - The logical line is kept whole, NUL bytes included, but then read as a C string: its text
+//   ends at its first NUL (a line starting with one is empty).
 // - `include` and `config` are refused as deprecated; any other command is a bad line.
 // - Module names get `-` turned into `_`, except inside `[...]` (alias patterns).
 // - Tabs inside an `options` string become spaces before it is stored.
@@ -37,6 +39,8 @@ export interface ConfProblem {
   severity: 'error' | 'warning' | 'info';
   // kmod's message, without libkmod's "ERROR file.c:NNN function:" prefix.
   message: string;
+  // Set on a note of kmodsim's own, where kmod says nothing.
+  ours?: boolean;
   start: number;
   end: number;
 }
@@ -97,9 +101,10 @@ export function offsetAt(line: ConfLine, pos: { line: number; character: number 
     if (end <= start) continue;
     const runLine = line.runs[r + 1];
     const column = line.runs[r + 2];
-    if (runLine > pos.line) return start;
+    // A run may lie past the text's end: after the NUL that cut the line short.
+    if (runLine > pos.line) return Math.min(start, line.text.length);
     if (runLine === pos.line && column + (end - 1 - start) >= pos.character) {
-      return start + Math.max(0, pos.character - column);
+      return Math.min(start + Math.max(0, pos.character - column), line.text.length);
     }
   }
   return line.text.length;
@@ -220,9 +225,15 @@ export function underscores(name: string, problems?: ConfProblem[], at?: Word): 
   return out;
 }
 
-function parseLine(file: string, l: RawLine): ConfLine {
+function parseLine(file: string, raw: RawLine): ConfLine {
+  const nul = raw.text.indexOf('\0');
+  const l = nul < 0 ? raw : { ...raw, text: raw.text.slice(0, nul) };
   const line: ConfLine = { text: l.text, runs: l.runs, firstLine: l.first, lastLine: l.last,
     problems: [] };
+  if (nul >= 0 && /[^\0]/.test(raw.text.slice(nul))) {
+    line.problems.push({ severity: 'info', start: nul, end: nul, ours: true,
+      message: 'kmod reads this line only up to its NUL byte: what follows it is ignored' });
+  }
   if (l.text.endsWith(EOF_BYTE)) {
     line.problems.push({ severity: 'warning', start: l.text.length - 1, end: l.text.length,
       message: 'a backslash at the end of the file: kmod reads the end of file as a 0xff ' +
