@@ -11,9 +11,11 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { SimulatedKernel } from '../../server/src/load/kernel.js';
+import { sourceDiagnostics } from '../../server/src/lsp/csource.js';
 import { renderReport } from '../../server/src/lsp/report.js';
+import { readFacts } from '../../server/src/lsp/simulate.js';
 import { dmesgText } from '../../server/src/report/text.js';
-import { profileOf, REL_612 } from '../support/corpus.js';
+import { profileOf, REL_612, testModule } from '../support/corpus.js';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CLI = path.join(REPO, 'server', 'src', 'cli', 'main.ts');
@@ -91,4 +93,16 @@ test('the report document, its verdict and its diagnostics show \\x7fELF', () =>
     const line = rendered.text.split('\n')[d.range.start.line];
     assert.equal(d.range.end.character, line.length);
   }
+});
+
+test('a C-source diagnostic quoting a kernel line hexes the control byte of a value', () => {
+  const ko = testModule(REL_612, 'kmsim_params');
+  const facts = readFacts(ko);
+  const result = SimulatedKernel.boot(profileOf(REL_612))
+    .finitModule(new Uint8Array(fs.readFileSync(ko)), 'p_int=\x01', 0);
+  assert.equal(result.lines.at(-1)?.text, "kmsim_params: `\x01' invalid for parameter `p_int'");
+  const source = path.join(REPO, 'test', 'modules', 'src', 'kmsim_params.c');
+  const messages = sourceDiagnostics(facts, result, [source]).get(source)!.map((d) => d.message);
+  assert.ok(messages.includes("kmsim_params: `\\x01' invalid for parameter `p_int'"),
+    messages.join(' | '));
 });

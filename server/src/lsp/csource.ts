@@ -11,6 +11,7 @@ import {
   DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Location,
 } from 'vscode-languageserver/node';
 import type { SyscallResult } from '../load/kernel.js';
+import { dmesgText } from '../report/text.js';
 import { parameq } from '../params/index.js';
 import type { ModuleFacts } from './simulate.js';
 
@@ -135,7 +136,8 @@ export function sourceDiagnostics(facts: ModuleFacts, result: SyscallResult,
   }
   const add = (at: Located, severity: DiagnosticSeverity, message: string, code?: string,
     related?: DiagnosticRelatedInformation[]) => {
-    out.get(at.file)!.push({ severity, message, source: SOURCE, code,
+    // Kernel lines as dmesg shows them (non-printable bytes as \xHH).
+    out.get(at.file)!.push({ severity, message: dmesgText(message), source: SOURCE, code,
       range: { start: { line: at.line, character: at.start },
         end: { line: at.line, character: at.end } },
       ...(related?.length ? { relatedInformation: related } : {}) });
