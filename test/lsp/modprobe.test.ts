@@ -258,6 +258,16 @@ describe('modprobe.d in a workspace with hello.ko and kmsim_params.ko', () => {
       const module = hoverText(await hover(0, 10));
       assert.match(module, /^\*\*hello\*\* \(workspace module\)$/m);
       assert.match(module, /^kmodsim example module with int, charp and int-array parameters$/m);
+      // The parameters in the order kmod's modinfo prints them.
+      const parms = spawnSync('modinfo', ['-F', 'parm', HELLO], { encoding: 'utf8' }).stdout
+        .split('\n').filter(Boolean).map((l) => l.split(':')[0]);
+      assert.deepEqual(parms, ['times', 'greeting', 'delays']);
+      assert.match(module, new RegExp(`^- parameters: ${parms.join(', ')}$`, 'm'));
+
+      // Past the end of a line, nothing; at its very end, the last word still.
+      assert.equal(await hover(0, 999), null);
+      assert.equal(await hover(0, 25), null);
+      assert.match(hoverText(await hover(0, 24)), /^\*\*delays\*\* /);
     });
 
   test('the Simulate insmod box gets the same completions', async () => {

@@ -293,6 +293,11 @@ export function modprobeHover(conf: ConfFile, pos: Position, dir: ModuleDirector
   if (!at || !at.line.head) return undefined;
   const line = at.line;
   const head = at.line.head;
+  // Past the end of the line there is nothing to hover on (offsetAt gives the text's end).
+  if (at.offset === line.text.length) {
+    const end = placeOf(line, line.text.length);
+    if (end.line !== pos.line || end.column < pos.character) return undefined;
+  }
   const w = wordAt(line.text, at.offset);
   if (!w) return undefined;
   const md = (value: string, start: number, end: number): Hover => ({
@@ -330,7 +335,7 @@ function moduleHover(name: string, known: KnownModule | undefined): string {
   if (known.file) out.push(`- file: ${known.file}`);
   else out.push('- known from the profile\'s Module.symvers (it exports symbols)');
   if (known.verdict) out.push(`- on the target: ${known.verdict}`);
-  const params = known.facts?.params ?? [];
+  const params = known.facts ? inModinfoOrder(known.facts) : [];
   if (params.length) out.push(`- parameters: ${params.map((p) => p.name).join(', ')}`);
   return out.join('\n');
 }

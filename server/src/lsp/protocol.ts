@@ -81,7 +81,7 @@ export interface StatusParams {
 // kmodsim/targets: the kernels the *Select target kernel* command offers.
 export const TARGETS = 'kmodsim/targets';
 export interface TargetItem {
-  label: string;              // "6.1.0-57-amd64 (bundled profile)"
+  label: string;              // "debian-6.1.0-57-amd64 (bundled profile)": the profile's file
   value: string;              // what to store in kmodsim.kernel
   description: string;
 }
