@@ -291,10 +291,10 @@ connection.onRequest(SIMULATE_INSMOD, async (params: unknown):
       reportUri: uri, verdict: rendered.verdict,
     };
   } catch (e) {
+    // A failure of kmodsim's own, not the kernel's answer: an error, never a made-up verdict.
     log.error(`simulateInsmod ${file}: ${(e as Error).stack ?? e}`);
-    const text = `kmodsim: ${(e as Error).message}\n`;
-    return { ok: false, errno: 0, errnoName: '', lines: [], report: text,
-      reportUri: reportUri(file), verdict: `not simulated: ${(e as Error).message}` };
+    throw new ResponseError(ErrorCodes.InternalError,
+      `${SIMULATE_INSMOD}: ${file} not simulated: ${(e as Error).message}`);
   }
 });
 
