@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { SimulatedKernel } from '../../server/src/load/kernel.js';
 import { sourceDiagnostics } from '../../server/src/lsp/csource.js';
+import { modprobeDiagnostics } from '../../server/src/lsp/modprobe-docs.js';
 import { renderReport } from '../../server/src/lsp/report.js';
 import { readFacts } from '../../server/src/lsp/simulate.js';
 import { dmesgText } from '../../server/src/report/text.js';
@@ -105,4 +106,17 @@ test('a C-source diagnostic quoting a kernel line hexes the control byte of a va
   const messages = sourceDiagnostics(facts, result, [source]).get(source)!.map((d) => d.message);
   assert.ok(messages.includes("kmsim_params: `\\x01' invalid for parameter `p_int'"),
     messages.join(' | '));
+});
+
+test('a modprobe.d diagnostic quoting a kernel line hexes the control byte of a value', () => {
+  const facts = readFacts(testModule(REL_612, 'kmsim_params'));
+  const known = { name: 'kmsim_params', origin: 'workspace' as const, file: facts.file, facts };
+  const dir = { lookup: (n: string) => (n === 'kmsim_params' ? known : undefined),
+    names: () => [known], lockdown: false };
+  const { diagnostics } = modprobeDiagnostics('/etc/modprobe.d/k.conf',
+    'options kmsim_params p_int=\x01\n', dir);
+  const messages = diagnostics.map((d) => String(d.message));
+  assert.ok(messages.some((m) => m.includes("kmsim_params: `\\x01' invalid for parameter `p_int'")),
+    messages.join(' | '));
+  assert.ok(messages.every((m) => !m.includes('\x01')));
 });

@@ -11,6 +11,7 @@ import {
 } from '../modprobe/config.js';
 import { checkOptions, type OptionFinding } from '../modprobe/options.js';
 import type { ModuleParam } from '../module/params.js';
+import { dmesgText } from '../report/text.js';
 import {
   elementDefault, paramDetail, paramDocumentation, paramHover, valueChoices,
 } from './params-text.js';
@@ -116,8 +117,9 @@ function lineDiagnostics(line: ConfLine, dir: ModuleDirectory, diagnostics: Diag
       message: `the options could not be checked: ${(e as Error).message}` }];
   }
   for (const f of findings) {
-    diagnostics.push({ severity: SEVERITY[f.severity], message: f.message, source: SOURCE,
-      code: f.parameter,
+    // The kernel's lines as dmesg shows them (a control byte of a value as \xHH).
+    diagnostics.push({ severity: SEVERITY[f.severity], message: dmesgText(f.message),
+      source: SOURCE, code: f.parameter,
       range: toRange(line, line.rest.start + f.start, line.rest.start + f.end) });
   }
 }
