@@ -160,6 +160,37 @@ describe('the example module in a workspace', () => {
 describe('symbols on the C source', () => {
   const build = (name: string) => path.dirname(testModule(REL_61, name));
 
+  test('each refused parameter is one diagnostic, on module_param, linked to its argument',
+    async () => {
+      const dir = build('kmsim_params');
+      const ws = makeWorkspace({
+        'kmsim_params.ko': { copy: path.join(dir, 'kmsim_params.ko') },
+        'kmsim_params.c': { copy: path.join(dir, 'kmsim_params.c') },
+        // The kernel goes on after a bad argument: both are refused, the last error returned.
+        'modprobe.d/p.conf': 'options kmsim_params p_int=x \\\n  p_byte=0x100\n',
+      });
+      const client = await LspClient.start({ folders: [ws] });
+      try {
+        const c = path.join(ws, 'kmsim_params.c');
+        const d = await client.diagnosticsOf(fileUri(c), (x) => x.length > 0);
+        const conf = fileUri(path.join(ws, 'modprobe.d/p.conf'));
+        const at = (line: number, start: number, end: number) => [{ message: '', location:
+          { uri: conf, range: { start: { line, character: start },
+            end: { line, character: end } } } }];
+        assert.deepEqual(d.map((x) => [x.range.start.line, x.message, x.relatedInformation
+          ?.map((r) => ({ ...r, message: '' }))]), [
+          [lineOf(c, 'module_param(p_int,'), "kmsim_params: `x' invalid for parameter `p_int'",
+            at(0, 21, 28)],
+          [lineOf(c, 'module_param(p_byte,'),
+            "kmsim_params: `0x100' invalid for parameter `p_byte'", at(1, 2, 14)],
+        ]);
+        assert.equal(d[0].relatedInformation![0].message, 'p_int set here');
+      } finally {
+        await client.stop();
+        removeWorkspace(ws);
+      }
+    });
+
   test('a missing namespace import and unknown symbols are put on the call sites', async () => {
     const dir = build('kmsim_user_nons');
     const ws = makeWorkspace({
