@@ -337,12 +337,18 @@ describe('a compressed module and a target that cannot be read', () => {
           'directory or module tree; using the bundled profile instead';
         assert.deepEqual(diags.filter((d) => d.severity === 2).map((d) => d.message), [note]);
 
-        // The same path named by the request itself is an error, not the fallback.
+        // A kernel the request names itself is an error, not the fallback; the setting's own
+        // value (what the client sends when the setting is picked) keeps the fallback.
+        const other = path.join(ws, 'no-such-kernel-either');
         await assert.rejects(client.request('kmodsim/simulateInsmod',
-          { file: path.join(ws, 'hello.ko'), kernel: missing }), {
+          { file: path.join(ws, 'hello.ko'), kernel: other }), {
           code: -32602, message: "kmodsim/simulateInsmod: field 'kernel' cannot be used: " +
-            `kmodsim.kernel '${missing}': ${missing}: no such profile, headers directory or ` +
+            `kmodsim.kernel '${other}': ${other}: no such profile, headers directory or ` +
             'module tree' });
+        const setting = await client.request<{ verdict: string; report: string }>(
+          'kmodsim/simulateInsmod', { file: path.join(ws, 'hello.ko'), kernel: missing });
+        assert.equal(setting.verdict, 'loads (OE)');
+        assert.ok(setting.report.includes(note), setting.report);
       } finally {
         await client.stop();
         removeWorkspace(ws);

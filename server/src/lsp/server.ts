@@ -299,7 +299,8 @@ connection.onRequest(SIMULATE_INSMOD, async (params: unknown):
 });
 
 // The settings with the request's overrides. A kernel the request names must be usable: the
-// bundled profile stands in only for the setting, which the user may not be looking at.
+// bundled profile stands in only for the setting, which the user may not be looking at (the
+// VS Code client sends the setting's own value when the user picks it: still the setting).
 function insmodSettings(p: SimulateInsmodParams): EffectiveSettings {
   const raw = { ...rawSettings, force: { ...rawSettings.force }, kernelConfig:
     { ...rawSettings.kernelConfig } };
@@ -310,7 +311,7 @@ function insmodSettings(p: SimulateInsmodParams): EffectiveSettings {
   if (p.sigEnforce !== undefined) raw.kernelConfig!.sigEnforce = p.sigEnforce;
   if (p.lockdown !== undefined) raw.kernelConfig!.lockdown = p.lockdown;
   const settings = settingsNow(raw);
-  if (p.kernel) {
+  if (p.kernel && p.kernel !== rawSettings.kernel) {
     const refused = settings.ignored.find((i) => i.startsWith('kmodsim.kernel'));
     const fallback = refused ?? targetOf(settings).fallback;
     if (fallback) {
