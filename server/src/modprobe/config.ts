@@ -101,7 +101,6 @@ export function offsetAt(line: ConfLine, pos: { line: number; character: number 
     if (end <= start) continue;
     const runLine = line.runs[r + 1];
     const column = line.runs[r + 2];
-    // A run may lie past the text's end: after the NUL that cut the line short.
     if (runLine > pos.line) return Math.min(start, line.text.length);
     if (runLine === pos.line && column + (end - 1 - start) >= pos.character) {
       return Math.min(start + Math.max(0, pos.character - column), line.text.length);
@@ -225,9 +224,17 @@ export function underscores(name: string, problems?: ConfProblem[], at?: Word): 
   return out;
 }
 
+// The runs of a text cut at `end`: those that start after it describe nothing any more.
+function runsUpTo(runs: number[], end: number): number[] {
+  const kept: number[] = [];
+  for (let r = 0; r < runs.length && runs[r] <= end; r += 3) kept.push(runs[r], runs[r + 1],
+    runs[r + 2]);
+  return kept;
+}
+
 function parseLine(file: string, raw: RawLine): ConfLine {
   const nul = raw.text.indexOf('\0');
-  const l = nul < 0 ? raw : { ...raw, text: raw.text.slice(0, nul) };
+  const l = nul < 0 ? raw : { ...raw, text: raw.text.slice(0, nul), runs: runsUpTo(raw.runs, nul) };
   const line: ConfLine = { text: l.text, runs: l.runs, firstLine: l.first, lastLine: l.last,
     problems: [] };
   if (nul >= 0 && /[^\0]/.test(raw.text.slice(nul))) {
