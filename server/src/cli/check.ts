@@ -67,15 +67,7 @@ function providersOf(profile: KernelProfile): Map<string, Map<string, LoadedExpo
   return map;
 }
 
-// Puts in place, as loaded, every tree module that exports a symbol this module needs, and
-// theirs in turn. `bytes` is the module file, compressed or not.
-export function assumeDependencies(kernel: SimulatedKernel, bytes: Uint8Array) {
-  const kind = detectCompression(bytes);
-  const unpacked = kind === 'none' ? undefined : decompressModule(bytes, kind);
-  if (unpacked && !unpacked.ok) return;
-  putDependencies(kernel, unpacked?.ok ? unpacked.bytes : bytes);
-}
-
+// Puts in place, as loaded, every tree module that exports a symbol this module needs.
 // `elfBytes` is the module as the kernel will parse it (decompressed). Returns the decoded
 // file when it is a plain little-endian ELF64, which the load may take over (ElfFile.handOver).
 function putDependencies(kernel: SimulatedKernel, elfBytes: Uint8Array): ElfFile | undefined {
@@ -116,13 +108,22 @@ export interface CheckOptions extends InsmodOptions {
 export function checkBytes(profile: KernelProfile, bytes: Uint8Array, opts: CheckOptions):
   SyscallResult {
   const kernel = SimulatedKernel.boot(profile, opts.bootArgs ?? '');
+  return insmodWithDependencies(kernel, bytes, opts.params ?? '', opts);
+}
+
+// insmod of the module file `bytes` (compressed or not) with the tree modules it depends on
+// put in place first, then whatever `alsoLoaded` adds (the editor's workspace modules). The
+// file is decompressed once, and the decoding the dependency scan did is handed to the load.
+export function insmodWithDependencies(kernel: SimulatedKernel, bytes: Uint8Array,
+  params: string, opts: CheckOptions, alsoLoaded?: () => void): SyscallResult {
   const kind = detectCompression(bytes);
   const unpacked = kind === 'none' ? undefined : decompressModule(bytes, kind);
   try {
     if (opts.withDependencies !== false && (!unpacked || unpacked.ok)) {
       ElfFile.handOver(putDependencies(kernel, unpacked?.ok ? unpacked.bytes : bytes));
     }
-    return insmod(kernel, bytes, opts.params ?? '', opts, unpacked);
+    alsoLoaded?.();
+    return insmod(kernel, bytes, params, opts, unpacked);
   } finally {
     ElfFile.handOver(undefined);
   }

@@ -4,8 +4,7 @@
 // (from its Module.symvers) and the workspace's own (from their __ksymtab).
 
 import * as fs from 'node:fs';
-import { assumeDependencies } from '../cli/check.js';
-import { insmod } from '../cli/insmod.js';
+import { insmodWithDependencies } from '../cli/check.js';
 import { SHN_UNDEF } from '../elf/index.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import { SimulatedKernel, type SyscallResult } from '../load/kernel.js';
@@ -105,17 +104,17 @@ function defaultsLines(image: ModuleImage): Map<string, string> {
 // `raw` is the file as read for this load: facts keep no bytes.
 export function simulateLoad(facts: ModuleFacts, raw: Uint8Array, req: LoadRequest): LoadRun {
   const kernel = SimulatedKernel.boot(req.profile, req.bootArgs);
-  assumeDependencies(kernel, raw);
   const providers = workspaceProviders(facts, req);
-  for (const p of providers) {
-    const exports = new Map<string, LoadedExport>();
-    for (const e of p.exports) {
-      exports.set(e.name, { crc: e.crc, gplOnly: e.gplOnly, namespace: e.namespace });
-    }
-    kernel.assumeLoaded(p.name, exports);
-  }
-  const result = insmod(kernel, raw, req.params,
-    { forceVermagic: req.forceVermagic, forceModversion: req.forceModversion });
+  const result = insmodWithDependencies(kernel, raw, req.params,
+    { forceVermagic: req.forceVermagic, forceModversion: req.forceModversion }, () => {
+      for (const p of providers) {
+        const exports = new Map<string, LoadedExport>();
+        for (const e of p.exports) {
+          exports.set(e.name, { crc: e.crc, gplOnly: e.gplOnly, namespace: e.namespace });
+        }
+        kernel.assumeLoaded(p.name, exports);
+      }
+    });
   return { result, providers: providers.map((p) => p.name) };
 }
 
