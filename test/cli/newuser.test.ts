@@ -327,7 +327,8 @@ test('a .ko.zst of 1.2 GB of zeros is refused from its block headers, before dec
   assert.match(r.out, /undecidable: .*zstd blocks decompress to up to 12\d{8} bytes, beyond /);
 });
 
-test('which system call insmod makes: finit_module for a plain file, init_module for .ko.xz', () => {
+test('which system call insmod makes: finit_module for a plain file, init_module for .ko.xz',
+  () => {
   const xz = spawnSync('xz', ['-c', HELLO]).stdout;
   write('h.ko.xz', xz);
   fs.copyFileSync(HELLO, path.join(TMP, 'h.ko'));

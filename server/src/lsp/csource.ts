@@ -3,7 +3,8 @@
 // MODULE_LICENSE line, the MODULE_IMPORT_NS lines, and the call sites of a symbol the kernel
 // did not resolve, found by a text search. Which files belong to the module comes from the
 // Kbuild (or Makefile) beside the .ko: `obj-m += name.o` with `name-objs`/`name-y` listing its
-// objects; a module without such a list is built from name.c. Exact lines through DWARF are a later issue.
+// objects; a module without such a list is built from name.c. Exact lines through DWARF are a
+// later issue.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';

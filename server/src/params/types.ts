@@ -2,7 +2,8 @@
 // and its relocations (see module/params.ts). parse_args works on these.
 
 // The standard kernel_param_ops of kernel/params.c, named by the `param_ops_<type>` symbol that
-// a `__param` entry's ops pointer is relocated against. `custom` is any other ops (module_param_cb).
+// a `__param` entry's ops pointer is relocated against. `custom` is any other ops
+// (module_param_cb).
 export type ParamType =
   | 'byte' | 'short' | 'ushort' | 'int' | 'uint' | 'long' | 'ulong' | 'ullong' | 'hexint'
   | 'charp' | 'bool' | 'invbool' | 'bint' | 'bool_enable_only' | 'string' | 'custom';
