@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # build-modules.sh — build test/modules/src against each fetched kernel's headers.
 #
-# Output: test/modules/build/<kernel-release>/*.ko (the whole kbuild tree of
-# that release is kept there, so make's own incremental rules work).
-# A release is rebuilt only when a file in src/ is newer than its stamp.
+# Output: test/modules/build/<kernel-release>/*.ko, with the whole kbuild tree of
+# that release. A release is rebuilt only when a file in src/ is newer than its stamp.
+#
+# kbuild writes the build directory's path into a module (debug info, and through it
+# the order of the module's BTF types, which the kernel's BTF message numbers), and the
+# conformance records hold what the real kernel said of these exact files. So every
+# checkout builds in the same place, $KBUILD_TREE/<release>, and copies the result.
 #
 # env: KMODSIM_CACHE (as in fetch-corpus.sh), KMODSIM_FORCE=1 rebuilds everything.
 set -euo pipefail
@@ -14,6 +18,7 @@ ROOT=$CACHE/root
 SRC=$HERE/test/modules/src
 OUT=$HERE/test/modules/build
 RELEASES=(6.1.0-57-amd64 6.12.107+deb12-amd64)
+KBUILD_TREE=/tmp/kmodsim-kbuild
 
 say() { printf '[build-modules] %s\n' "$*" >&2; }
 
@@ -44,16 +49,22 @@ for rel in "${RELEASES[@]}"; do
     continue
   fi
   say "building for $rel in ${dir#"$HERE"/}"
-  mkdir -p "$dir"
-  cp -p "$SRC"/* "$dir"/
+  work=$KBUILD_TREE/$rel
+  rm -rf "$work"
+  mkdir -p "$work"
+  cp -p "$SRC"/* "$work"/
   # kmsim_user_nons deliberately lacks MODULE_IMPORT_NS; this turns modpost's
   # missing-import error into a warning (modpost -N) for this directory.
-  if kmake "$rel" "$dir" CONFIG_MODULE_ALLOW_MISSING_NAMESPACE_IMPORTS=y 2>"$dir/build.log"; then
+  if kmake "$rel" "$work" CONFIG_MODULE_ALLOW_MISSING_NAMESPACE_IMPORTS=y \
+    2>"$work/build.log"; then
+    rm -rf "$dir"
+    mkdir -p "$(dirname "$dir")"
+    cp -a "$work" "$dir"
     touch "$stamp"
     say "built: $(cd "$dir" && ls -- *.ko | tr '\n' ' ')"
   else
-    say "ERROR: build for $rel failed; see ${dir#"$HERE"/}/build.log:"
-    tail -20 "$dir/build.log" >&2
+    say "ERROR: build for $rel failed; see $work/build.log:"
+    tail -20 "$work/build.log" >&2
     rc=1
   fi
 done
