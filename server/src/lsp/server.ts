@@ -335,9 +335,10 @@ connection.onRequest(REPORT, async (params: unknown): Promise<ReportResult> => {
     // A module the scan has not reached yet is simulated now, out of turn.
     const e = workspace.modules.get(file);
     if (e && !e.rendered) await workspace.simulateNow(file);
-    if (!workspace.modules.has(file) && !fs.existsSync(file)) {
+    if (!fs.existsSync(file)) {
       // Deleted (the client asks again after each reportChanged): nothing left to show, and
-      // whatever was published on the URI goes with it.
+      // whatever was published on the URI goes with it. The file itself decides, not the
+      // module list, which learns of a delete only when the watcher's event comes.
       reports.delete(p.uri);
       void connection.sendDiagnostics({ uri: p.uri, diagnostics: [] });
       return { text: `kmodsim report: ${file}\nthe module file no longer exists\n` };
