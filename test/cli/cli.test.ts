@@ -64,6 +64,27 @@ test('check over a directory prints one line per module and a summary', () => {
   assert.match(r.err, /1\/2 modules load on 6\.1\.0-57-amd64/);
 });
 
+// More files than one batch: the worker thread takes batches from the shared counter while
+// this thread does too, and the lines still come out in file order, the same as one thread's.
+test('check over many files gives the same lines in the same order on 1 and 2 threads', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodsim-pool-'));
+  const names: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const name = `m${String(i).padStart(2, '0')}.ko`;
+    names.push(name);
+    if (i % 7 === 3) fs.writeFileSync(path.join(dir, name), 'this is not an ELF file\n');
+    else fs.copyFileSync(HELLO, path.join(dir, name));
+  }
+  const one = kmodsim('check', dir, '-j', '1');
+  const two = kmodsim('check', dir, '-j', '2');
+  assert.equal(two.code, 1, two.err);
+  assert.equal(two.out, one.out);
+  const lines = two.out.trim().split('\n');
+  assert.deepEqual(lines.slice(0, -1).map((l) => path.basename(l.split(':')[0])), names);
+  assert.match(lines[3], /m03\.ko: ENOEXEC: Invalid ELF header len 24$/);
+  assert.equal(lines.at(-1), '34/40 modules load on 6.1.0-57-amd64; 6 refused');
+});
+
 test('a missing file is insmod\'s own error (exit 1, as insmod), not a stack trace', () => {
   const r = kmodsim('insmod', '/nonexistent/x.ko');
   assert.equal(r.code, 1);

@@ -19,7 +19,7 @@ import { dmesgText, formatInsmod, formatSteps, resultJson } from '../report/text
 import { findModules } from './check.js';
 import { insmodPath, type InsmodResult } from './insmod.js';
 import { bootArgNotes, collect, withConfig } from './options.js';
-import { checkFiles } from './pool.js';
+import { CheckPool } from './pool.js';
 import { resolveKernel } from './target.js';
 
 const EXIT_REFUSED = 1;
@@ -45,6 +45,10 @@ function guard<T>(f: () => T): T {
   } catch (e) {
     fail((e as Error).message);
   }
+}
+
+function isDirectory(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 function note(text: string) {
@@ -140,6 +144,10 @@ kernelOptions(program.command('check')
     'module, or a module\'s load cannot be decided.')
   .action(async (paths: string[], o) => {
     const profile = targetOf(o);
+    const opts = { bootArgs: o.bootArgs, withDependencies: o.deps, json: Boolean(o.json),
+      jobs: o.jobs as number | undefined };
+    // Workers start reading the profile while this thread walks the directories.
+    const pool = new CheckPool(profile, opts, paths.some(isDirectory) ? Infinity : paths.length);
     const files = guard(() => findModules(paths));
     if (!files.length) fail(`no module (*.ko, *.ko.xz, *.ko.gz, *.ko.zst) in ${paths.join(' ')}`);
     const bar = files.length > 20 && process.stderr.isTTY
@@ -149,9 +157,7 @@ kernelOptions(program.command('check')
     let ok = 0;
     let unreadable = 0;
     let undecidable = 0;
-    const opts = { bootArgs: o.bootArgs, withDependencies: o.deps, json: Boolean(o.json),
-      jobs: o.jobs as number | undefined };
-    await checkFiles(profile, files, opts, (r) => {
+    await pool.run(files, (r) => {
       bar?.increment();
       if (r.ret === 0) ok++;
       if (r.unreadable) unreadable++;

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { KernelProfile } from '../kernel/profile.js';
-import { profileToJson } from '../kernel/profile-json.js';
+import { savedProfileText } from '../kernel/profile-json.js';
 import type { SyscallResult } from '../load/kernel.js';
 import { refusalReason, resultJson } from '../report/text.js';
 import { checkBytes, FileReader, type CheckOptions } from './check.js';
@@ -34,19 +34,22 @@ export interface PoolOptions extends CheckOptions {
 
 // The profile goes to each worker as its saved JSON: one string to copy, parsed by every
 // worker at the same time, where a structured clone of its maps would be made one worker
-// after the other on this thread.
+// after the other on this thread. The file names follow in one message; every thread takes
+// its next batch of them from the shared counter `next`, so none waits for another to hand
+// it work.
 export interface WorkerSetup {
   profileJson: string;
   source: string;
   modulesDir?: string;
   opts: PoolOptions;
+  next: SharedArrayBuffer;
 }
 
-// A batch of file names, and what came back for it.
-export interface WorkerJob { first: number; files: string[] }
-export interface WorkerReply { first: number; summaries: CheckSummary[]; error?: string }
+// What a worker sends back: a batch's summaries, then `done` when no batch is left.
+export interface WorkerReply { first: number; summaries: CheckSummary[]; error?: string;
+  done?: boolean }
 
-const BATCH = 8;
+export const BATCH = 8;
 
 export function summarize(file: string, r: SyscallResult, json: boolean): CheckSummary {
   // An undecidable result is neither a load nor the kernel's refusal: check says which.
@@ -91,85 +94,90 @@ function workerScript(): { file: string; execArgv?: string[] } | undefined {
 const WORKER_YOUNG_GENERATION_MB = 8;
 
 // `jobs` threads in all: this one checks batches too, between handling the workers' replies,
-// so two cores cost one worker (one copy of the profile, one heap) and not two.
-export async function checkFiles(profile: KernelProfile, files: string[], opts: PoolOptions,
-  each: (s: CheckSummary) => void): Promise<void> {
-  const script = workerScript();
-  const wanted = Number.isInteger(opts.jobs) && opts.jobs! > 0 ? opts.jobs!
-    : os.availableParallelism();
-  const jobs = !script ? 1 : Math.max(1, Math.min(wanted, Math.ceil(files.length / BATCH)));
-  const reader = new FileReader();
-  if (jobs === 1 || !script) {
-    for (const f of files) each(checkFile(profile, reader, f, opts));
-    return;
+// so two cores cost one worker (one copy of the profile, one heap) and not two. The workers
+// start when the pool is made, so they read their profile while this thread is still walking
+// the directories; the files come with run().
+export class CheckPool {
+  private readonly next = new SharedArrayBuffer(4);
+  private readonly workers: Worker[];
+
+  constructor(private readonly profile: KernelProfile, private readonly opts: PoolOptions,
+    expectedFiles = Infinity) {
+    const script = workerScript();
+    const wanted = Number.isInteger(opts.jobs) && opts.jobs! > 0 ? opts.jobs!
+      : os.availableParallelism();
+    const jobs = !script ? 1 : Math.max(1, Math.min(wanted, Math.ceil(expectedFiles / BATCH)));
+    const setup: WorkerSetup = { profileJson: jobs > 1 ? savedProfileText(profile) : '',
+      source: profile.source, modulesDir: profile.modulesDir, opts, next: this.next };
+    this.workers = Array.from({ length: jobs - 1 }, () => new Worker(script!.file, {
+      workerData: setup, execArgv: script!.execArgv,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    }));
   }
 
-  const done: (CheckSummary | undefined)[] = new Array(files.length);
-  let emitted = 0;
-  let next = 0;
-  const setup: WorkerSetup = { profileJson: profileToJson(profile), source: profile.source,
-    modulesDir: profile.modulesDir, opts };
-  const workers = Array.from({ length: jobs - 1 }, () => new Worker(script.file, {
-    workerData: setup, execArgv: script.execArgv,
-    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-  }));
-  const take = (): WorkerJob | undefined => {
-    if (next >= files.length) return undefined;
-    const job = { first: next, files: files.slice(next, next + BATCH) };
-    next += job.files.length;
-    return job;
-  };
-
-  await new Promise<void>((resolve, reject) => {
-    let failed = false;
-    const fail = (e: Error) => {
-      failed = true;
-      reject(e);
-    };
-    const store = (first: number, summaries: CheckSummary[]) => {
-      summaries.forEach((s, i) => { done[first + i] = s; });
-      while (emitted < files.length && done[emitted]) {
-        each(done[emitted]!);
-        done[emitted++] = undefined;
-      }
-      if (emitted === files.length) resolve();
-    };
-    const inFlight = new Map<Worker, number>();
-    const give = (w: Worker) => {
-      const job = take();
-      if (!job) {
-        if (!inFlight.get(w)) void w.terminate();
-        return;
-      }
-      inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
-      w.postMessage(job);
-    };
-    for (const w of workers) {
-      w.on('message', (reply: WorkerReply) => {
-        if (reply.error) return fail(new Error(reply.error));
-        inFlight.set(w, inFlight.get(w)! - 1);
-        store(reply.first, reply.summaries);
-        give(w);
-      });
-      w.on('error', fail);
-      w.on('exit', () => {
-        if (inFlight.get(w) && !failed) fail(new Error(`a check worker stopped with files ` +
-          'still to check'));
-      });
-      // Two batches in flight, so a worker never waits for the next one.
-      give(w);
-      give(w);
+  // Checks `files`, calling `each` in file order.
+  async run(files: string[], each: (s: CheckSummary) => void): Promise<void> {
+    const { profile, opts, workers } = this;
+    const reader = new FileReader();
+    // Workers started for a directory that held only a few modules are not worth their
+    // replies.
+    if (workers.length && files.length <= BATCH) {
+      for (const w of workers.splice(0)) void w.terminate();
     }
-    // This thread's share: one batch per turn of the event loop.
-    const turn = () => {
-      if (failed) return;
-      const job = take();
-      if (!job) return;
-      store(job.first, job.files.map((f) => checkFile(profile, reader, f, opts)));
+    if (!workers.length) {
+      for (const f of files) each(checkFile(profile, reader, f, opts));
+      return;
+    }
+
+    const done: (CheckSummary | undefined)[] = new Array(files.length);
+    let emitted = 0;
+    const counter = new Int32Array(this.next);
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (e: Error) => {
+        failed = true;
+        reject(e);
+      };
+      const store = (first: number, summaries: CheckSummary[]) => {
+        summaries.forEach((s, i) => { done[first + i] = s; });
+        while (emitted < files.length && done[emitted]) {
+          each(done[emitted]!);
+          done[emitted++] = undefined;
+        }
+        if (emitted === files.length) resolve();
+      };
+      for (const w of workers) {
+        let finished = false;
+        w.on('message', (reply: WorkerReply) => {
+          if (reply.error) return fail(new Error(reply.error));
+          if (reply.done) finished = true;
+          else store(reply.first, reply.summaries);
+        });
+        w.on('error', fail);
+        w.on('exit', () => {
+          if (!finished && !failed) fail(new Error('a check worker stopped with files still ' +
+            'to check'));
+        });
+        w.postMessage(files);
+      }
+      // This thread's share: one batch per turn of the event loop, so the workers' replies
+      // are taken in between.
+      const turn = () => {
+        if (failed) return;
+        const first = Atomics.add(counter, 0, BATCH);
+        if (first >= files.length) return;
+        const batch = files.slice(first, first + BATCH);
+        store(first, batch.map((f) => checkFile(profile, reader, f, opts)));
+        setImmediate(turn);
+      };
       setImmediate(turn);
-    };
-    setImmediate(turn);
-  }).finally(() => {
-    for (const w of workers) void w.terminate();
-  });
+    }).finally(() => {
+      for (const w of workers) void w.terminate();
+    });
+  }
+}
+
+export function checkFiles(profile: KernelProfile, files: string[], opts: PoolOptions,
+  each: (s: CheckSummary) => void): Promise<void> {
+  return new CheckPool(profile, opts, files.length).run(files, each);
 }

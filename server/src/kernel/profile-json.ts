@@ -13,6 +13,14 @@ interface SavedProfile extends Omit<KernelProfile, 'exports' | 'builtin'> {
   builtin: string[];
 }
 
+// The text each profile was read from: worker threads are given it as it is, instead of the
+// profile written out again.
+const savedTexts = new WeakMap<KernelProfile, string>();
+
+export function savedProfileText(p: KernelProfile): string {
+  return savedTexts.get(p) ?? profileToJson(p);
+}
+
 export function profileToJson(p: KernelProfile): string {
   const rows: ExportRow[] = [];
   for (const [name, e] of p.exports) {
@@ -44,7 +52,9 @@ export function profileFromJson(text: string, source = 'profile'): KernelProfile
   for (const [name, crc, gpl, namespace, owner] of saved.exports) {
     exports.set(name, { crc: crc ?? undefined, gplOnly: gpl === 1, namespace, owner });
   }
-  return { ...saved, exports, builtin: new Set(saved.builtin), source };
+  const profile = { ...saved, exports, builtin: new Set(saved.builtin), source };
+  savedTexts.set(profile, text);
+  return profile;
 }
 
 const CONFIG_BOOLEANS = ['MODVERSIONS', 'MODULE_FORCE_LOAD', 'MODULE_UNLOAD', 'MODULE_SIG',
