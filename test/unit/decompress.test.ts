@@ -3,6 +3,7 @@
 // on Debian 6.12 (status 6 for CRC64, status 0 for a cut-off stream).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -52,6 +53,55 @@ test('reads the xz check type from the stream flags as xz -l reports it', () => 
   const result = decompressModule(fixture('tiny-rsa-crc64.ko.xz'), 'xz');
   assert.ok(result.ok);
   assert.equal(result.xzCheck, 'crc64');
+});
+
+test('an xz stream with a SHA-256 check decodes, its check verified by liblzma', () => {
+  const result = decompressModule(fixture('tiny-rsa-sha256.ko.xz'), 'xz');
+  assert.ok(result.ok);
+  assert.equal(result.xzCheck, 'sha256');
+  assert.deepEqual(new Uint8Array(result.bytes), fixture('tiny-rsa.ko'));
+});
+
+/** Where the block's check field ends: the index follows it (xz format 3.1 and 4). */
+function xzIndexStart(bytes: Uint8Array): number {
+  const footer = bytes.length - 12;
+  const backwardSize = new DataView(bytes.buffer, bytes.byteOffset).getUint32(footer + 4, true);
+  return footer - (backwardSize + 1) * 4;
+}
+
+/** What `xz -t` says of the same bytes: its exit status and message. */
+function xzTest(bytes: Uint8Array): { status: number | null; stderr: string } {
+  const r = spawnSync('xz', ['-t', '-'], { input: bytes, encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr };
+}
+
+test('a damaged SHA-256 check or payload is refused with liblzma\'s reason, as xz -t does', () => {
+  const good = fixture('tiny-rsa-sha256.ko.xz');
+  const checkEnd = xzIndexStart(good) - 1; // last byte of the 32-byte SHA-256
+  const badCheck = good.slice();
+  badCheck[checkEnd - 31] ^= 0x01;
+  const blockHeaderSize = (good[12] + 1) * 4;
+  const payloadByte = 12 + blockHeaderSize + 6 + 100; // inside the first LZMA2 chunk's data
+  const badPayload = good.slice();
+  badPayload[payloadByte] ^= 0x40;
+
+  const cases = [['check', badCheck], ['payload', badPayload]] as const;
+  const offsets: number[] = [];
+  for (const [what, bytes] of cases) {
+    const xz = xzTest(bytes);
+    assert.equal(xz.status, 1, what);
+    assert.match(xz.stderr, /Compressed data is corrupt/, what);
+
+    const result = decompressModule(bytes, 'xz');
+    assert.ok(!result.ok, what);
+    assert.equal(result.error.code, 'corrupt', what);
+    assert.match(result.error.what,
+      /^xz: liblzma: data is corrupt \(LZMA_DATA_ERROR\): .*, noticed at offset \d+$/, what);
+    offsets.push(result.error.offset ?? -1);
+  }
+  // A check is compared once all of it is read; damaged LZMA data shows after the damage.
+  assert.equal(offsets[0], checkEnd);
+  assert.ok(offsets[1] >= payloadByte && offsets[1] < checkEnd - 31, String(offsets[1]));
 });
 
 test('takes the uncompressed size from the xz index, as xz -l does', () => {

@@ -1,7 +1,7 @@
 // Compressed module images (.ko.xz, .ko.gz, .ko.zst): format detection, decompression with a
 // size guard, and a model of what the kernel's own in-kernel decompressor says about a file.
 import * as zlib from 'node:zlib';
-import { xz } from '@napi-rs/lzma';
+import { unxzSync } from 'node-liblzma';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { EINVAL, EOPNOTSUPP } from '../load/errno';
 import { KERN_ERR, KernelLine, line } from '../load/kmsg';
@@ -156,25 +156,83 @@ function decompressXz(bytes: Uint8Array, maxOutput: number): DecompressResult {
   if (!header.ok) return header;
 
   // The xz binding has no output limit, so the size comes from the stream indexes before any
-  // decoding. The decoder then checks the real output against those same indexes.
+  // decoding. liblzma then checks the real output against those same indexes.
   const declared = xzDeclaredSize(bytes);
   if (!declared.ok) return declared;
   if (declared.size > maxOutput) return tooLarge(declared.size, maxOutput);
 
-  if (header.check === 'sha256') {
-    // lzma-rs (behind @napi-rs/lzma) does not implement the SHA-256 check.
-    return fail('unsupported', 'xz streams with a SHA-256 check are not supported', 7);
-  }
-
-  let out: Uint8Array;
+  // One output buffer of the declared size (plus the byte that lets liblzma see the stream
+  // end in the same call) instead of the binding's default 8 KiB pieces joined at the end.
+  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let out: Buffer;
   try {
-    out = xz.decompressSync(bytes);
+    out = unxzSync(input, { chunkSize: declared.size + 1 });
   } catch (e) {
-    const message = describe(e);
-    const code = /fill whole buffer|unexpected end|eof/i.test(message) ? 'truncated' : 'corrupt';
-    return fail(code, `xz: ${message}`, code === 'truncated' ? bytes.length : undefined);
+    return liblzmaFailure(e, input);
   }
   return { ok: true, bytes: out, xzCheck: header.check };
+}
+
+// lzma_ret values liblzma reports (lzma/base.h), by what they mean for a module file.
+const LZMA_MEM_ERROR = 5;
+const LZMA_MEMLIMIT_ERROR = 6;
+const LZMA_FORMAT_ERROR = 7;
+const LZMA_OPTIONS_ERROR = 8;
+const LZMA_DATA_ERROR = 9;
+const LZMA_BUF_ERROR = 10;
+
+/**
+ * Names liblzma's verdict. A stream cut short gets the end of the data as its offset; for a
+ * damaged one, the offset is the byte on which liblzma noticed (see `liblzmaStopOffset`).
+ */
+function liblzmaFailure(e: unknown, input: Buffer): DecompressResult {
+  const errno = (e as { errno?: unknown }).errno;
+  const damaged = (code: DecompressErrorCode, what: string): DecompressResult => {
+    const at = liblzmaStopOffset(input, errno as number);
+    return fail(code, `xz: liblzma: ${what}, noticed at offset ${at}`, at);
+  };
+  switch (errno) {
+    case LZMA_BUF_ERROR:
+      return fail('truncated', 'xz: liblzma: the data ends inside the stream (LZMA_BUF_ERROR)',
+        input.length);
+    case LZMA_DATA_ERROR:
+      return damaged('corrupt', 'data is corrupt (LZMA_DATA_ERROR): the compressed data or a ' +
+        'block\'s integrity check does not match');
+    case LZMA_FORMAT_ERROR:
+      return damaged('corrupt', 'file format not recognized (LZMA_FORMAT_ERROR)');
+    case LZMA_OPTIONS_ERROR:
+      return damaged('unsupported', 'unsupported filter or block options (LZMA_OPTIONS_ERROR)');
+    case LZMA_MEM_ERROR:
+    case LZMA_MEMLIMIT_ERROR:
+      return fail('too-large', 'xz: liblzma cannot allocate the dictionary the stream asks for');
+    default:
+      return fail('corrupt', `xz: liblzma: ${describe(e)}`);
+  }
+}
+
+/**
+ * The offset of the byte on which liblzma reports `errno`. The binding does not say how much
+ * input it consumed, but liblzma reads in order: a prefix that stops before the damage only
+ * runs out of input, one that holds it fails the same way. So the shortest failing prefix is
+ * found by bisection, about 20 decodes of a module, on the error path only.
+ */
+function liblzmaStopOffset(input: Buffer, errno: number): number {
+  const failsAt = (length: number): boolean => {
+    try {
+      unxzSync(input.subarray(0, length));
+      return false;
+    } catch (e) {
+      return (e as { errno?: unknown }).errno === errno;
+    }
+  };
+  let lo = 1;
+  let hi = input.length;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (failsAt(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo - 1;
 }
 
 type SizeResult = { ok: true; size: number } | { ok: false; error: DecompressError };
