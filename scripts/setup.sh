@@ -20,6 +20,10 @@ NEED=(gcc-12 make libelf1 libdw1 libssl3 kmod binutils xz-utils zstd gzip bc ca-
 NEED+=(neovim)
 # strace: test/cli runs the real insmod with its system calls faked (nothing is loaded).
 NEED+=(strace)
+# node-liblzma's install builds its binding with node-gyp against the system liblzma (its
+# linux-x64 prebuild needs a newer libstdc++ than Debian 12's): a compiler, python3 for gyp,
+# pkg-config to find liblzma-dev.
+NEED+=(g++ python3 pkg-config liblzma-dev)
 # shellcheck source=apt-need.sh
 . "$HERE/scripts/apt-need.sh"
 apt_need "${NEED[@]}"
@@ -29,6 +33,12 @@ apt_need "${NEED[@]}"
 STAMP=$HERE/node_modules/.package-lock.json
 if [ ! -f "$STAMP" ] || [ "$HERE/package-lock.json" -nt "$STAMP" ]; then
   say "npm ci"
+  # node-gyp compiles against the running node's own headers (Debian's nodejs ships them in
+  # /usr/include/node) rather than downloading them from nodejs.org.
+  prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+  if [ -z "${npm_config_nodedir:-}" ] && [ -f "$prefix/include/node/node_api.h" ]; then
+    export npm_config_nodedir=$prefix
+  fi
   (cd "$HERE" && npm ci --no-audit --no-fund >&2)
 fi
 
