@@ -5,7 +5,7 @@
 // failure such a module meets first); a member-level or type-level failure of another kind is
 // not, and is said so.
 
-import { BtfFormatError, btfTypes, nameOffsetValid, readBtfHeader } from '../module/btf.js';
+import { BtfFormatError, forEachBtfName, nameOffsetValid, readBtfHeader } from '../module/btf.js';
 import type { LoadContext } from './context.js';
 import { EINVAL } from './errno.js';
 import { KERN_ERR, KERN_WARNING } from './kmsg.js';
@@ -24,16 +24,17 @@ export function btfModuleNotify(ctx: LoadContext): number {
   try {
     const data = ctx.elf!.sectionData(section);
     const h = readBtfHeader(data);
-    const types = btfTypes(data, h);
-    for (let i = 0; i < types.length && !bad; i++) {
-      const t = types[i];
-      if (!nameOffsetValid(t.name, base, h.strLen)) {
-        bad = `BPF: [${base.types + 1 + i}] Invalid name_offset:${t.name}`;
-      } else if (t.members.some((m) => !nameOffsetValid(m, base, h.strLen))) {
-        ctx.unknowns.push(`BTF type ${base.types + 1 + i}: a member name is out of range; the ` +
-          'verifier\'s message for it is not modelled');
-        return 0;
-      }
+    let badMember = -1;
+    forEachBtfName(data, h, (type, _kind, name, member) => {
+      if (nameOffsetValid(name, base, h.strLen)) return true;
+      if (member) badMember = type;
+      else bad = `BPF: [${base.types + 1 + type}] Invalid name_offset:${name}`;
+      return false;
+    });
+    if (badMember >= 0) {
+      ctx.unknowns.push(`BTF type ${base.types + 1 + badMember}: a member name is out of ` +
+        'range; the verifier\'s message for it is not modelled');
+      return 0;
     }
   } catch (e) {
     if (!(e instanceof BtfFormatError)) throw e;

@@ -40,39 +40,52 @@ export function readBtfHeader(data: Uint8Array): BtfHeader {
   return h;
 }
 
-// Bytes that follow the 12-byte struct btf_type for each kind, and which of them are names.
-function tail(kind: number, vlen: number): { size: number; memberSize: number; nameAt: number } {
+// Bytes that follow the 12-byte struct btf_type for each kind.
+function tailSize(kind: number, vlen: number): number {
   switch (kind) {
-    case 1: case 14: case 17: return { size: 4, memberSize: 0, nameAt: -1 }; // int, var, tag
-    case 3: return { size: 12, memberSize: 0, nameAt: -1 }; // array
-    case 4: case 5: return { size: vlen * 12, memberSize: 12, nameAt: 0 }; // struct, union
-    case 6: return { size: vlen * 8, memberSize: 8, nameAt: 0 }; // enum
-    case 19: return { size: vlen * 12, memberSize: 12, nameAt: 0 }; // enum64
-    case 13: return { size: vlen * 8, memberSize: 0, nameAt: -1 }; // func_proto
-    case 15: return { size: vlen * 12, memberSize: 0, nameAt: -1 }; // datasec
-    default: return { size: 0, memberSize: 0, nameAt: -1 };
+    case 1: case 14: case 17: return 4; // int, var, decl_tag
+    case 3: return 12; // array
+    case 4: case 5: case 19: return vlen * 12; // struct, union, enum64
+    case 6: case 13: return vlen * 8; // enum, func_proto
+    case 15: return vlen * 12; // datasec
+    default: return 0;
+  }
+}
+
+// The size of one member record for the kinds whose members have names (at the record's
+// start), else 0.
+function namedMemberSize(kind: number): number {
+  return kind === 4 || kind === 5 || kind === 19 ? 12 : kind === 6 ? 8 : 0;
+}
+
+// Visits every name offset of the type section in the order the kernel's meta check reads
+// them: each type's own, then its members'. `visit` returns false to stop. Nothing is
+// allocated, as a module's BTF has tens of thousands of types.
+export function forEachBtfName(data: Uint8Array, h: BtfHeader,
+  visit: (type: number, kind: number, name: number, member: boolean) => boolean): void {
+  const v = new DataView(data.buffer, data.byteOffset, data.length);
+  let at = h.hdrLen + h.typeOff;
+  const end = at + h.typeLen;
+  for (let type = 0; at + 12 <= end; type++) {
+    const info = v.getUint32(at + 4, true);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    if (!visit(type, kind, v.getUint32(at, true), false)) return;
+    const size = namedMemberSize(kind);
+    for (let i = 0; size && i < vlen && at + 12 + i * size + 4 <= end; i++) {
+      if (!visit(type, kind, v.getUint32(at + 12 + i * size, true), true)) return;
+    }
+    at += 12 + tailSize(kind, vlen);
   }
 }
 
 export function btfTypes(data: Uint8Array, h: BtfHeader = readBtfHeader(data)): BtfTypeNames[] {
-  const v = new DataView(data.buffer, data.byteOffset, data.length);
   const out: BtfTypeNames[] = [];
-  let at = h.hdrLen + h.typeOff;
-  const end = at + h.typeLen;
-  while (at + 12 <= end) {
-    const info = v.getUint32(at + 4, true);
-    const kind = (info >>> 24) & 0x1f;
-    const vlen = info & 0xffff;
-    const t = tail(kind, vlen);
-    const members: number[] = [];
-    if (t.nameAt >= 0) {
-      for (let i = 0; i < vlen && at + 12 + i * t.memberSize + 4 <= end; i++) {
-        members.push(v.getUint32(at + 12 + i * t.memberSize + t.nameAt, true));
-      }
-    }
-    out.push({ kind, name: v.getUint32(at, true), members });
-    at += 12 + t.size;
-  }
+  forEachBtfName(data, h, (type, kind, name, member) => {
+    if (member) out[type].members.push(name);
+    else out.push({ kind, name, members: [] });
+    return true;
+  });
   return out;
 }
 
