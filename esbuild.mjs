@@ -10,7 +10,7 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   // Native and wasm-backed packages stay outside the bundle.
-  external: ['vscode', '@napi-rs/lzma'],
+  external: ['vscode', '@napi-rs/lzma', 'node-liblzma'],
 };
 
 await Promise.all([
