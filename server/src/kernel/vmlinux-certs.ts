@@ -5,6 +5,10 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+// Raw LZMA and LZMA2 come from @napi-rs/lzma (lzma-rs), not from liblzma's binding, which
+// modules use (module/decompress.ts): node-liblzma exposes only liblzma's .xz stream decoder,
+// with no raw (lzma_raw_decoder) or .lzma (lzma_alone_decoder) one, and a stream decoder
+// fails on whatever follows the stream, while a scanned payload's end is not known.
 import { lzma, lzma2 } from '@napi-rs/lzma';
 import { decompress as zstdDecompress } from 'fzstd';
 import * as asn1js from 'asn1js';
