@@ -1,7 +1,7 @@
 // Compressed module images (.ko.xz, .ko.gz, .ko.zst): format detection, decompression with a
 // size guard, and a model of what the kernel's own in-kernel decompressor says about a file.
 import * as zlib from 'node:zlib';
-import { unxzSync } from 'node-liblzma';
+import { LZMA_FINISH, LZMA_STREAM_END, type NativeLZMA, Unxz } from 'node-liblzma';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { EINVAL, EOPNOTSUPP } from '../load/errno';
 import { KERN_ERR, KernelLine, line } from '../load/kmsg';
@@ -33,6 +33,20 @@ export type DecompressResult =
 export interface DecompressOptions {
   /** Refuse to produce more than this many bytes. Default 1 GiB. */
   maxOutput?: number;
+  /** Where an xz stream is decoded to; without it, a fresh buffer per module. */
+  into?: OutputBuffer;
+}
+
+// One buffer, reused for every module a thread decodes, that grows to the largest: `kmodsim
+// check` over a tree of .ko.xz then faults in no fresh pages per module and leaves no garbage
+// of hundreds of MB for the collector. The bytes are valid until the next decode into it.
+export class OutputBuffer {
+  private buffer = Buffer.allocUnsafeSlow(1 << 20);
+
+  take(size: number): Buffer {
+    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(size);
+    return this.buffer.subarray(0, size);
+  }
 }
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024 * 1024;
@@ -125,7 +139,7 @@ export function decompressModule(
       case 'none':
         return { ok: true, bytes };
       case 'xz':
-        return decompressXz(bytes, maxOutput);
+        return decompressXz(bytes, maxOutput, options.into);
       case 'gzip':
         return decompressGzip(bytes, maxOutput);
       case 'zstd':
@@ -151,7 +165,8 @@ function tooLarge(size: number, maxOutput: number): DecompressResult {
   return fail('too-large', `decompressed size ${size} exceeds the limit of ${maxOutput} bytes`);
 }
 
-function decompressXz(bytes: Uint8Array, maxOutput: number): DecompressResult {
+function decompressXz(bytes: Uint8Array, maxOutput: number, into?: OutputBuffer):
+  DecompressResult {
   const header = readXzStreamHeader(bytes);
   if (!header.ok) return header;
 
@@ -161,16 +176,42 @@ function decompressXz(bytes: Uint8Array, maxOutput: number): DecompressResult {
   if (!declared.ok) return declared;
   if (declared.size > maxOutput) return tooLarge(declared.size, maxOutput);
 
-  // One output buffer of the declared size (plus the byte that lets liblzma see the stream
-  // end in the same call) instead of the binding's default 8 KiB pieces joined at the end.
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let out: Buffer;
-  try {
-    out = unxzSync(input, { chunkSize: declared.size + 1 });
-  } catch (e) {
-    return liblzmaFailure(e, input);
+  // One byte more than declared: a stream that decodes to more than its index says is then
+  // seen as such instead of ending exactly at the buffer's end.
+  const out = into ? into.take(declared.size + 1) : Buffer.allocUnsafeSlow(declared.size + 1);
+  const r = new OneCallUnxz().decode(input, out);
+  if (r.status !== LZMA_STREAM_END) return liblzmaFailure(r, input.length);
+  if (r.produced !== declared.size) {
+    return fail('corrupt', `xz: the stream decodes to ${r.produced} bytes, its index says ` +
+      `${declared.size}`);
   }
-  return { ok: true, bytes: out, xzCheck: header.check };
+  return { ok: true, bytes: out.subarray(0, r.produced), xzCheck: header.check };
+}
+
+interface LiblzmaRun { status: number; consumed: number; produced: number }
+
+// node-liblzma's stream decoder (lzma_stream_decoder with LZMA_CONCATENATED), run once over
+// the whole input into a buffer sized from the index. The binding's own unxzSync decodes into
+// a zero-filled buffer and copies it into another, twice the memory traffic of the decoding
+// itself on a tree of modules. The native object is the stream's `lzma` (declared protected
+// in the package's lib/lzma.d.ts, its type NativeLZMA exported); the decompress tests fail if
+// a new version of the binding moves it.
+class OneCallUnxz extends Unxz {
+  constructor() {
+    super({ chunkSize: 1 });
+  }
+
+  decode(input: Buffer, out: Buffer): LiblzmaRun {
+    const native = (this as unknown as { lzma: NativeLZMA }).lzma;
+    try {
+      const [status, availIn, availOut] = native.codeSync(LZMA_FINISH, input, 0, input.length,
+        out, 0);
+      return { status, consumed: input.length - availIn, produced: out.length - availOut };
+    } finally {
+      native.close();
+    }
+  }
 }
 
 // lzma_ret values liblzma reports (lzma/base.h), by what they mean for a module file.
@@ -182,19 +223,18 @@ const LZMA_DATA_ERROR = 9;
 const LZMA_BUF_ERROR = 10;
 
 /**
- * Names liblzma's verdict. A stream cut short gets the end of the data as its offset; for a
- * damaged one, the offset is the byte on which liblzma noticed (see `liblzmaStopOffset`).
+ * Names liblzma's verdict. A stream cut short gets the end of the data as its offset; a
+ * damaged one the offset of the last byte liblzma had read when it noticed (a check is
+ * compared once its last byte is in; damaged LZMA data shows some bytes after the damage).
  */
-function liblzmaFailure(e: unknown, input: Buffer): DecompressResult {
-  const errno = (e as { errno?: unknown }).errno;
-  const damaged = (code: DecompressErrorCode, what: string): DecompressResult => {
-    const at = liblzmaStopOffset(input, errno as number);
-    return fail(code, `xz: liblzma: ${what}, noticed at offset ${at}`, at);
-  };
-  switch (errno) {
+function liblzmaFailure(r: LiblzmaRun, length: number): DecompressResult {
+  const at = Math.max(0, r.consumed - 1);
+  const damaged = (code: DecompressErrorCode, what: string): DecompressResult =>
+    fail(code, `xz: liblzma: ${what}, noticed at offset ${at}`, at);
+  switch (r.status) {
     case LZMA_BUF_ERROR:
       return fail('truncated', 'xz: liblzma: the data ends inside the stream (LZMA_BUF_ERROR)',
-        input.length);
+        length);
     case LZMA_DATA_ERROR:
       return damaged('corrupt', 'data is corrupt (LZMA_DATA_ERROR): the compressed data or a ' +
         'block\'s integrity check does not match');
@@ -206,33 +246,12 @@ function liblzmaFailure(e: unknown, input: Buffer): DecompressResult {
     case LZMA_MEMLIMIT_ERROR:
       return fail('too-large', 'xz: liblzma cannot allocate the dictionary the stream asks for');
     default:
-      return fail('corrupt', `xz: liblzma: ${describe(e)}`);
+      // LZMA_OK with the output full: more data than the index declares, which the walk over
+      // the LZMA2 chunk headers (xzDeclaredSize) should already have refused.
+      return r.produced > 0 && r.consumed < length
+        ? fail('corrupt', 'xz: the stream decodes to more bytes than its index says', at)
+        : damaged('corrupt', `liblzma returned ${r.status}`);
   }
-}
-
-/**
- * The offset of the byte on which liblzma reports `errno`. The binding does not say how much
- * input it consumed, but liblzma reads in order: a prefix that stops before the damage only
- * runs out of input, one that holds it fails the same way. So the shortest failing prefix is
- * found by bisection, about 20 decodes of a module, on the error path only.
- */
-function liblzmaStopOffset(input: Buffer, errno: number): number {
-  const failsAt = (length: number): boolean => {
-    try {
-      unxzSync(input.subarray(0, length));
-      return false;
-    } catch (e) {
-      return (e as { errno?: unknown }).errno === errno;
-    }
-  };
-  let lo = 1;
-  let hi = input.length;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (failsAt(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo - 1;
 }
 
 type SizeResult = { ok: true; size: number } | { ok: false; error: DecompressError };
