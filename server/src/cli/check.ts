@@ -8,7 +8,7 @@ import { ELFCLASS64, ELFDATA2LSB, ElfFile, SHN_UNDEF, SHN_XINDEX } from '../elf/
 import type { KernelProfile } from '../kernel/profile.js';
 import { SimulatedKernel, type SyscallResult } from '../load/kernel.js';
 import type { LoadedExport } from '../load/state.js';
-import { decompressModule, detectCompression } from '../module/decompress.js';
+import { decompressModule, detectCompression, OutputBuffer } from '../module/decompress.js';
 import { ModuleImage } from '../module/image.js';
 import { signedElfLength } from '../module/signature.js';
 import { fileErrorText, insmod, type InsmodOptions } from './insmod.js';
@@ -105,19 +105,21 @@ export interface CheckOptions extends InsmodOptions {
 }
 
 // One module, given as the bytes of its file, into a fresh boot of the profile's kernel.
-export function checkBytes(profile: KernelProfile, bytes: Uint8Array, opts: CheckOptions):
-  SyscallResult {
+// `into`, when given, takes the decompressed module, valid until the next check with it.
+export function checkBytes(profile: KernelProfile, bytes: Uint8Array, opts: CheckOptions,
+  into?: OutputBuffer): SyscallResult {
   const kernel = SimulatedKernel.boot(profile, opts.bootArgs ?? '');
-  return insmodWithDependencies(kernel, bytes, opts.params ?? '', opts);
+  return insmodWithDependencies(kernel, bytes, opts.params ?? '', opts, undefined, into);
 }
 
 // insmod of the module file `bytes` (compressed or not) with the tree modules it depends on
 // put in place first, then whatever `alsoLoaded` adds (the editor's workspace modules). The
 // file is decompressed once, and the decoding the dependency scan did is handed to the load.
 export function insmodWithDependencies(kernel: SimulatedKernel, bytes: Uint8Array,
-  params: string, opts: CheckOptions, alsoLoaded?: () => void): SyscallResult {
+  params: string, opts: CheckOptions, alsoLoaded?: () => void, into?: OutputBuffer):
+  SyscallResult {
   const kind = detectCompression(bytes);
-  const unpacked = kind === 'none' ? undefined : decompressModule(bytes, kind);
+  const unpacked = kind === 'none' ? undefined : decompressModule(bytes, kind, { into });
   try {
     if (opts.withDependencies !== false && (!unpacked || unpacked.ok)) {
       ElfFile.handOver(putDependencies(kernel, unpacked?.ok ? unpacked.bytes : bytes));
@@ -138,6 +140,8 @@ export function checkOne(profile: KernelProfile, file: string, opts: CheckOption
 // no fresh pages for the kernel to fault in. The bytes are valid until the next read.
 export class FileReader {
   private buffer = Buffer.allocUnsafeSlow(1 << 20);
+  // The same for what a compressed file decodes to.
+  readonly decoded = new OutputBuffer();
 
   read(file: string): Uint8Array {
     // O_NONBLOCK: a named pipe opens at once instead of waiting for a writer, and is refused.

@@ -77,7 +77,7 @@ export function checkFile(profile: KernelProfile, reader: FileReader, file: stri
     return { file, ret: -1, errnoName: code, relocationsApplied: 0, firstLine: why,
       unreadable: true, json: opts.json ? { file, loads: false, error: why } : undefined };
   }
-  return summarize(file, checkBytes(profile, bytes, opts), opts.json ?? false);
+  return summarize(file, checkBytes(profile, bytes, opts, reader.decoded), opts.json ?? false);
 }
 
 // The worker's script beside this one: the bundle's, or the source run through tsx. Without
