@@ -321,8 +321,26 @@ function derAttributeText(b: Uint8Array, e: DerElement): string | null {
   }
 }
 
+type RenderedName = { text: string; kmod?: string } | null;
+
+// Every module of a tree names the same signer: its rendering is kept by the name's DER bytes.
+const renderedNames = new Map<string, RenderedName>();
+const RENDERED_NAMES_MAX = 64;
+
 // A Name as formatName and kmodSignerOf render it.
-function derName(b: Uint8Array, name: DerElement): { text: string; kmod?: string } | null {
+function derName(b: Uint8Array, name: DerElement): RenderedName {
+  const key = Buffer.from(b.buffer, b.byteOffset + name.start, name.end - name.start)
+    .toString('latin1');
+  let rendered = renderedNames.get(key);
+  if (rendered === undefined) {
+    rendered = renderDerName(b, name);
+    if (renderedNames.size >= RENDERED_NAMES_MAX) renderedNames.clear();
+    renderedNames.set(key, rendered);
+  }
+  return rendered;
+}
+
+function renderDerName(b: Uint8Array, name: DerElement): RenderedName {
   if (name.tag !== DER_SEQUENCE) return null;
   const rdns = derChildren(b, name);
   if (!rdns || rdns.length === 0) return null;
