@@ -1,7 +1,7 @@
 // Compressed module images (.ko.xz, .ko.gz, .ko.zst): format detection, decompression with a
 // size guard, and a model of what the kernel's own in-kernel decompressor says about a file.
 import * as zlib from 'node:zlib';
-import { LZMA_FINISH, LZMA_STREAM_END, type NativeLZMA, Unxz } from 'node-liblzma';
+import type * as Liblzma from 'node-liblzma';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { EINVAL, EOPNOTSUPP } from '../load/errno';
 import { KERN_ERR, KernelLine, line } from '../load/kmsg';
@@ -180,7 +180,7 @@ function decompressXz(bytes: Uint8Array, maxOutput: number, into?: OutputBuffer)
   // One byte more than declared: a stream that decodes to more than its index says is then
   // seen as such instead of ending exactly at the buffer's end.
   const out = into ? into.take(declared.size + 1) : Buffer.allocUnsafeSlow(declared.size + 1);
-  const r = new OneCallUnxz().decode(input, out);
+  const r = liblzmaDecode(input, out);
   if (r.status !== LZMA_STREAM_END) return liblzmaFailure(r, input.length);
   if (r.produced !== declared.size) {
     return fail('corrupt', `xz: the stream decodes to ${r.produced} bytes, its index says ` +
@@ -191,30 +191,31 @@ function decompressXz(bytes: Uint8Array, maxOutput: number, into?: OutputBuffer)
 
 interface LiblzmaRun { status: number; consumed: number; produced: number }
 
+// node-liblzma is loaded with the first .ko.xz: an ES module with a native part, its loading
+// was a tenth of the CLI's start, and a tree of plain .ko never needs it.
+let liblzma: typeof Liblzma | undefined;
+
 // node-liblzma's stream decoder (lzma_stream_decoder with LZMA_CONCATENATED), run once over
 // the whole input into a buffer sized from the index. The binding's own unxzSync decodes into
 // a zero-filled buffer and copies it into another, twice the memory traffic of the decoding
 // itself on a tree of modules. The native object is the stream's `lzma` (declared protected
 // in the package's lib/lzma.d.ts, its type NativeLZMA exported); the decompress tests fail if
 // a new version of the binding moves it.
-class OneCallUnxz extends Unxz {
-  constructor() {
-    super({ chunkSize: 1 });
-  }
-
-  decode(input: Buffer, out: Buffer): LiblzmaRun {
-    const native = (this as unknown as { lzma: NativeLZMA }).lzma;
-    try {
-      const [status, availIn, availOut] = native.codeSync(LZMA_FINISH, input, 0, input.length,
-        out, 0);
-      return { status, consumed: input.length - availIn, produced: out.length - availOut };
-    } finally {
-      native.close();
-    }
+function liblzmaDecode(input: Buffer, out: Buffer): LiblzmaRun {
+  liblzma ??= require('node-liblzma') as typeof Liblzma;
+  const stream = new liblzma.Unxz({ chunkSize: 1 });
+  const native = (stream as unknown as { lzma: Liblzma.NativeLZMA }).lzma;
+  try {
+    const [status, availIn, availOut] = native.codeSync(liblzma.LZMA_FINISH, input, 0,
+      input.length, out, 0);
+    return { status, consumed: input.length - availIn, produced: out.length - availOut };
+  } finally {
+    native.close();
   }
 }
 
 // lzma_ret values liblzma reports (lzma/base.h), by what they mean for a module file.
+const LZMA_STREAM_END = 1;
 const LZMA_MEM_ERROR = 5;
 const LZMA_MEMLIMIT_ERROR = 6;
 const LZMA_FORMAT_ERROR = 7;
