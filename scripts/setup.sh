@@ -2,7 +2,7 @@
 # setup.sh — make this machine ready to build and test kmodsim.
 #
 # 1. apt-get install the build/test tools that are missing (update first only then)
-# 2. npm ci when node_modules is missing or older than package-lock.json
+# 2. scripts/setup-npm.sh: what npm ci needs, then npm ci when node_modules is out of date
 # 3. scripts/fetch-corpus.sh "$@"   (all | headers)
 # 4. scripts/build-modules.sh
 # Each step does nothing when its work is already done.
@@ -20,27 +20,11 @@ NEED=(gcc-12 make libelf1 libdw1 libssl3 kmod binutils xz-utils zstd gzip bc ca-
 NEED+=(neovim)
 # strace: test/cli runs the real insmod with its system calls faked (nothing is loaded).
 NEED+=(strace)
-# node-liblzma's install builds its binding with node-gyp against the system liblzma (its
-# linux-x64 prebuild needs a newer libstdc++ than Debian 12's): a compiler, python3 for gyp,
-# pkg-config to find liblzma-dev.
-NEED+=(g++ python3 pkg-config liblzma-dev)
 # shellcheck source=apt-need.sh
 . "$HERE/scripts/apt-need.sh"
 apt_need "${NEED[@]}"
 
-# npm rewrites node_modules/.package-lock.json on every install, so it dates
-# the last install better than the directory does.
-STAMP=$HERE/node_modules/.package-lock.json
-if [ ! -f "$STAMP" ] || [ "$HERE/package-lock.json" -nt "$STAMP" ]; then
-  say "npm ci"
-  # node-gyp compiles against the running node's own headers (Debian's nodejs ships them in
-  # /usr/include/node) rather than downloading them from nodejs.org.
-  prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
-  if [ -z "${npm_config_nodedir:-}" ] && [ -f "$prefix/include/node/node_api.h" ]; then
-    export npm_config_nodedir=$prefix
-  fi
-  (cd "$HERE" && npm ci --no-audit --no-fund >&2)
-fi
+"$HERE/scripts/setup-npm.sh"
 
 # Run a step, then show its stderr minus the "nothing to do" lines; all of it on failure.
 quiet_run() { # filter-regex cmd...

@@ -291,7 +291,8 @@ function xzStreamFromFooter(bytes: Uint8Array, end: number): StreamResult {
     error: new DecompressError('truncated', what, end),
   });
   if (footer < XZ_HEADER_SIZE || !startsWith(bytes, XZ_FOOTER_MAGIC, end - 2)) {
-    return truncated('xz stream footer missing at end of data (truncated stream?)');
+    return truncated(`no xz stream footer (magic YZ) in the last bytes before offset ${end}: ` +
+      'the stream is cut short, or other bytes follow it');
   }
   if (zlib.crc32(bytes.subarray(footer + 4, footer + 10)) !== readLe32(bytes, footer)) {
     return {
