@@ -219,6 +219,15 @@ function report(lsp: EditorFigures, loadAfter: number[]) {
     amdgpu_vs_readelf: med.kmodsim_amdgpu / med.readelf_amdgpu,
     xz_tree_vs_modinfo: med.kmodsim_xz_tree / med.modinfo_xz_tree,
   };
+  // Each ratio round by round (the tools ran one after the other within a round), to show how
+  // far the machine's noise moves a ratio that is near its target.
+  const perRound = (a: string, b: string) => runs[a].map((r, i) => r.seconds / runs[b][i].seconds);
+  const ratiosPerRound = {
+    kmodsim_vs_depmod: perRound('kmodsim_tree', 'depmod'),
+    kmodsim_vs_cat: perRound('kmodsim_tree', 'cat_tree'),
+    amdgpu_vs_readelf: perRound('kmodsim_amdgpu', 'readelf_amdgpu'),
+    xz_tree_vs_modinfo: perRound('kmodsim_xz_tree', 'modinfo_xz_tree'),
+  };
   const jobs = os.availableParallelism();
   const largest = Math.max(...tree61.map((f) => fs.statSync(f).size)) / 2 ** 20;
   const rssLimit = largest + 64 * jobs;
@@ -270,7 +279,7 @@ function report(lsp: EditorFigures, loadAfter: number[]) {
       [REL_612]: { files: tree612.length, bytes: sizeOf(tree612) },
       amdgpu: { file: amdgpu, bytes: fs.statSync(amdgpu).size },
     },
-    figures, editor: lsp, ratios, targets, floors,
+    figures, editor: lsp, ratios, ratios_per_round: ratiosPerRound, targets, floors,
   };
   fs.writeFileSync(path.join(REPO, 'bench', 'results.json'),
     JSON.stringify(results, null, 2) + '\n');
@@ -299,7 +308,10 @@ function report(lsp: EditorFigures, loadAfter: number[]) {
   for (const [k, t] of Object.entries(targets)) {
     const v = typeof t.value === 'number' ? t.value.toFixed(2) : 'n/a';
     const verdict = t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met';
-    out.push(`${k.padEnd(24)} ${v.padStart(8)}   target ${t.target}: ${verdict}`);
+    const rounds = (ratiosPerRound as Record<string, number[]>)[k];
+    const spread = rounds ? `   (rounds ${Math.min(...rounds).toFixed(2)}-` +
+      `${Math.max(...rounds).toFixed(2)})` : '';
+    out.push(`${k.padEnd(24)} ${v.padStart(8)}   target ${t.target}: ${verdict}${spread}`);
   }
   out.push('');
   for (const [k, v] of Object.entries(floors)) out.push(`${k.padEnd(40)} ${v.toFixed(2)}`);
