@@ -115,7 +115,7 @@ export class CheckPool {
     }));
   }
 
-  // Checks `files`, calling `each` in file order.
+  // Checks `files`, calling `each` in file order. Once per pool: the workers stop after it.
   async run(files: string[], each: (s: CheckSummary) => void): Promise<void> {
     const { profile, opts, workers } = this;
     const reader = new FileReader();
