@@ -2,12 +2,13 @@
 # build-modules.sh — build test/modules/src against each fetched kernel's headers.
 #
 # Output: test/modules/build/<kernel-release>/*.ko, with the whole kbuild tree of
-# that release. A release is rebuilt only when a file in src/ is newer than its stamp.
+# that release. A release is rebuilt only when a file in src/, or this script, is newer
+# than its stamp.
 #
-# kbuild writes the build directory's path into a module (debug info, and through it
-# the order of the module's BTF types, which the kernel's BTF message numbers), and the
-# conformance records hold what the real kernel said of these exact files. So every
-# checkout builds in the same place, $KBUILD_TREE/<release>, and copies the result.
+# kbuild writes the build directory's path into a module (debug info), and the conformance
+# records hold what the real kernel said of these exact files. So every checkout builds in
+# the same place, $KBUILD_TREE/<release>, and copies the result; pahole runs on one thread
+# (see kmake), so the files are the same from one build to the next.
 #
 # env: KMODSIM_CACHE (as in fetch-corpus.sh), KMODSIM_FORCE=1 rebuilds everything.
 set -euo pipefail
@@ -33,7 +34,11 @@ kmake() { # release moddir make-args...
   [ -f "$hdr/Makefile" ] || { say "ERROR: no headers at $hdr (run fetch-corpus.sh)"; return 1; }
   common=$(sed -n 's#^include /usr/src/\(linux-headers-[^/]*\)/Makefile$#\1#p' "$hdr/Makefile")
   [ -n "$common" ] || { say "ERROR: cannot find the -common dir named in $hdr/Makefile"; return 1; }
-  # 6.12 runs pahole for BTF on every module; use the unpacked copy, not the system's.
+  # 6.12 runs pahole for BTF on every module; use the unpacked copy, not the system's. With
+  # KBUILD_BUILD_TIMESTAMP set, scripts/Makefile.btf leaves out pahole's -j, whose threads
+  # otherwise put a module's BTF types in a different order from one build to the next (and
+  # the kernel's BTF message numbers the type).
+  KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026' \
   PATH=$ROOT/usr/bin:$PATH \
   LD_LIBRARY_PATH=$ROOT/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
     make -s -C "$hdr" -f "$ROOT/usr/src/$common/Makefile" M="$dir" -j"$(nproc)" "$@" modules
@@ -44,7 +49,7 @@ for rel in "${RELEASES[@]}"; do
   dir=$OUT/$rel
   stamp=$dir/.kmsim-built
   if [ -z "${KMODSIM_FORCE:-}" ] && [ -f "$stamp" ] \
-     && [ -z "$(find "$SRC" -newer "$stamp" -print -quit)" ]; then
+     && [ -z "$(find "$SRC" "$HERE/scripts/build-modules.sh" -newer "$stamp" -print -quit)" ]; then
     say "up to date: $rel"
     continue
   fi
