@@ -40,10 +40,14 @@ export interface DecompressOptions {
 // One buffer, reused for every module a thread decodes, that grows to the largest: `kmodsim
 // check` over a tree of .ko.xz then faults in no fresh pages per module and leaves no garbage
 // of hundreds of MB for the collector. The bytes are valid until the next decode into it.
+// Past KEEP a module gets a buffer of its own, so that one xz bomb (a few hundred bytes that
+// decode to hundreds of MB) does not stay resident for the rest of a tree.
 export class OutputBuffer {
+  private static readonly KEEP = 64 << 20;
   private buffer = Buffer.allocUnsafeSlow(1 << 20);
 
   take(size: number): Buffer {
+    if (size > OutputBuffer.KEEP) return Buffer.allocUnsafeSlow(size);
     if (size > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(size);
     return this.buffer.subarray(0, size);
   }
