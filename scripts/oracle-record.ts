@@ -7,6 +7,7 @@
 //
 // With --batch only those batches are booted again and the others are kept from the file.
 
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -34,10 +35,17 @@ function imagePackage(release: string): { package: string; version: string } {
   return { package: pkg, version };
 }
 
-function toRecord(c: MatrixCase, boot: BootResult, bootArgs: string): RecordedCase {
+function sha256Of(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+function toRecord(c: MatrixCase, boot: BootResult, bootArgs: string, inputsDir: string):
+  RecordedCase {
   const got = boot.cases.find((g) => g.id === c.id);
   const base = {
-    id: c.id, ko: c.ko, flags: c.flags ?? '0', params: c.params ?? '', options: c.options ?? '',
+    id: c.id, ko: c.ko,
+    ...(c.ko !== '-' ? { ko_sha256: sha256Of(path.join(inputsDir, c.ko)) } : {}),
+    flags: c.flags ?? '0', params: c.params ?? '', options: c.options ?? '',
     boot_args: bootArgs,
     ...(c.ownOutput ? { own_output: c.ownOutput } : {}),
     ...(c.undecidable ? { undecidable: c.undecidable } : {}),
@@ -77,7 +85,7 @@ async function recordBatch(release: string, batch: Batch, inputsDir: string):
     const boot = await bootBatch(tools, { release, bootArgs: sub.bootArgs,
       casesText: casesText(sub), inputsDir, inputs: batchInputs(sub), workDir: work });
     fs.rmSync(work, { recursive: true, force: true });
-    let cases = todo.map((c) => toRecord(c, boot, sub.bootArgs));
+    let cases = todo.map((c) => toRecord(c, boot, sub.bootArgs, inputsDir));
     todo = [];
     const dead = cases.findIndex((c) => c.stage === 'no-result');
     if (dead >= 0) {

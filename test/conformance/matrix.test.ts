@@ -7,6 +7,7 @@
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +18,10 @@ import { haveTrees, modulesDirOf } from './oracle-cases.js';
 import type { RecordedCase, RecordedKernel } from './record.js';
 
 const RECORDS = path.join(__dirname, 'matrix');
+
+function sha256Of(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
 
 interface Outcome {
   boot: string;
@@ -47,8 +52,16 @@ function replaySeries(series: Series): Outcome[] {
         const own = (exp.own_output ?? []).map((s) => new RegExp(s));
         const diffs = exp.stage === 'crashed' ? []
           : differences(exp, got[i], own, exp.address_values);
+        const input = exp.ko_sha256 && sha256Of(path.join(matrix.inputsDir, exp.ko));
+        if (input && input !== exp.ko_sha256) {
+          diffs.unshift(`input ${exp.ko} is not the file the kernel answered (sha256 ${input}, ` +
+            `recorded ${exp.ko_sha256}): the matrix or the test modules changed since ` +
+            '`npm run oracle:record`');
+        }
         const why = exp.undecidable ?? got[i].undecidable;
         let verdict: Outcome['verdict'] = why ? 'undecidable' : diffs.length ? 'disagree' : 'agree';
+        // Another input than the one answered is no comparison at all, undecidable or not.
+        if (input && input !== exp.ko_sha256) verdict = 'disagree';
         // Where the real kernel oopsed the simulator must at least say it cannot follow.
         if (exp.stage === 'crashed' && !got[i].unknowns.some((u) => /oops/.test(u))) {
           diffs.push(`the real kernel crashed (${exp.crash}); the simulation does not say so`);

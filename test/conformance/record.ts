@@ -6,6 +6,9 @@ import type { KernelAnswer } from '../../server/src/cli/cases.js';
 export interface RecordedCase extends KernelAnswer {
   id: string;
   ko: string;
+  // sha256 of the file the kernel was given (none for `-`): a rebuilt input that differs is
+  // named as such by the replay, not met as a kernel line that no longer matches.
+  ko_sha256?: string;
   flags: string;
   params: string;
   options: string;
