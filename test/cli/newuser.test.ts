@@ -341,3 +341,25 @@ test('which system call insmod makes: finit_module for a plain file, init_module
     assert.equal(j.call, real, `${force} ${file}`);
   }
 });
+
+// dist/cli.js copied alone, with no node_modules beside it (its native decoders are outside the
+// bundle): a .ko.xz cannot be decided and says why, exit 2, and a plain module is still checked.
+test('a bundle without its liblzma binding says so for a .ko.xz and checks plain modules', {
+  skip: !fs.existsSync(path.join(REPO, 'dist', 'cli.js')) && 'dist/ is not built',
+}, () => {
+  const alone = fs.mkdtempSync(path.join(os.tmpdir(), 'kmodsim-alone-'));
+  fs.mkdirSync(path.join(alone, 'dist'));
+  fs.mkdirSync(path.join(alone, 'profiles'));
+  fs.copyFileSync(path.join(REPO, 'dist', 'cli.js'), path.join(alone, 'dist', 'cli.js'));
+  fs.copyFileSync(path.join(REPO, 'profiles', 'debian-6.1.0-57-amd64.json'),
+    path.join(alone, 'profiles', 'debian-6.1.0-57-amd64.json'));
+  const xz = path.join(REPO, 'test', 'fixtures', 'tiny-rsa.ko.xz');
+  const r = spawnSync(process.execPath, [path.join(alone, 'dist', 'cli.js'), 'check', xz, HELLO],
+    { cwd: alone, encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stdout, new RegExp(`^${xz}: undecidable: xz: liblzma's binding ` +
+    `\\(node-liblzma\\) cannot be loaded by node ${process.version}: Cannot find module ` +
+    `'node-liblzma'$`, 'm'));
+  assert.match(r.stdout, new RegExp(`^${HELLO}: loads$`, 'm'));
+  assert.match(r.stdout, /^1\/2 modules load on 6\.1\.0-57-amd64; 0 refused; 1 undecidable$/m);
+});

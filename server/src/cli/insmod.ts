@@ -184,11 +184,11 @@ export function insmod(kernel: SimulatedKernel, bytes: Uint8Array, params: strin
   }
   const r = unpacked ?? decompressModule(bytes, kind);
   if (!r.ok) {
-    if (r.error.code === 'too-large') {
+    if (r.error.code === 'too-large' || r.error.code === 'unavailable') {
       const result = notCalled(kernel, refusal('insert', 'EINVAL', r.error.what));
       result.userSpace = undefined;
-      result.undecidable = `the ${kind} stream decompresses past kmodsim's limit: ` +
-        `${r.error.what}`;
+      result.undecidable = r.error.code === 'unavailable' ? r.error.what
+        : `the ${kind} stream decompresses past kmodsim's limit: ${r.error.what}`;
       return result;
     }
     if (kind === 'xz') {

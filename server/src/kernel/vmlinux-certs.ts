@@ -8,8 +8,9 @@ import * as zlib from 'node:zlib';
 // Raw LZMA and LZMA2 come from @napi-rs/lzma (lzma-rs), not from liblzma's binding, which
 // modules use (module/decompress.ts): node-liblzma exposes only liblzma's .xz stream decoder,
 // with no raw (lzma_raw_decoder) or .lzma (lzma_alone_decoder) one, and a stream decoder
-// fails on whatever follows the stream, while a scanned payload's end is not known.
-import { lzma, lzma2 } from '@napi-rs/lzma';
+// fails on whatever follows the stream, while a scanned payload's end is not known. Loaded
+// on first use: only a capture from a kernel image needs it, not every start of the CLI.
+import type * as NapiLzma from '@napi-rs/lzma';
 import { decompress as zstdDecompress } from 'fzstd';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -200,6 +201,13 @@ function decode(format: VmlinuxFormat, stream: Uint8Array, expected: number | un
   }
 }
 
+let napiLzma: typeof NapiLzma | undefined;
+
+function rawLzma(): typeof NapiLzma {
+  napiLzma ??= require('@napi-rs/lzma') as typeof NapiLzma;
+  return napiLzma;
+}
+
 function decodeLzma(stream: Uint8Array): Decoded {
   // A dictionary size that is not a power of two or 2^n + 2^(n-1) is a false magic hit.
   const dict = stream.length >= 13 ? le32(stream, 1) : 0;
@@ -207,7 +215,7 @@ function decodeLzma(stream: Uint8Array): Decoded {
   if (dict < 4096 || (dict !== pow && dict !== pow + pow / 2)) {
     return { ok: false, what: 'lzma: implausible header' };
   }
-  return { ok: true, bytes: lzma.decompressSync(stream) };
+  return { ok: true, bytes: rawLzma().lzma.decompressSync(stream) };
 }
 
 const XZ_FILTER_X86 = 0x04;
@@ -261,7 +269,7 @@ function decodeXz(stream: Uint8Array): Decoded {
     const ids = filters.map((f) => `0x${f.id.toString(16)}`).join(',');
     return { ok: false, what: `xz: unsupported filter chain ${ids}` };
   }
-  const out = lzma2.decompressSync(stream.subarray(12 + headerSize));
+  const out = rawLzma().lzma2.decompressSync(stream.subarray(12 + headerSize));
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   for (const f of before) {
     const start = f.props.length === 4 ? le32(f.props, 0) : 0;

@@ -98,7 +98,11 @@ export class SimulatedKernel {
     if (flags & MODULE_INIT_COMPRESSED_FILE) {
       const algo = this.profile.config.MODULE_DECOMPRESS;
       const v = kernelDecompress(file, algo === 'xz' ? 'xz' : 'none');
-      if (!v.ok) return early(v.errno, v.lines);
+      if (!v.ok) {
+        const r = early(v.errno, v.lines);
+        if (v.undecidable) r.undecidable = v.undecidable;
+        return r;
+      }
       bytes = v.bytes;
     }
     return this.load('finit_module', bytes, params, flags, before, opts);

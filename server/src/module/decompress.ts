@@ -16,6 +16,8 @@ export type DecompressErrorCode =
   | 'corrupt'
   | 'too-large'
   | 'unsupported'
+  // kmodsim's decoder cannot run here (not the stream's fault, nor kmod's verdict).
+  | 'unavailable'
   | 'bad-magic';
 
 export class DecompressError {
@@ -184,7 +186,9 @@ function decompressXz(bytes: Uint8Array, maxOutput: number, into?: OutputBuffer)
   // One byte more than declared: a stream that decodes to more than its index says is then
   // seen as such instead of ending exactly at the buffer's end.
   const out = into ? into.take(declared.size + 1) : Buffer.allocUnsafeSlow(declared.size + 1);
-  const r = liblzmaDecode(input, out);
+  const lib = loadLiblzma();
+  if (typeof lib === 'string') return fail('unavailable', lib);
+  const r = liblzmaDecode(lib, input, out);
   if (r.status !== LZMA_STREAM_END) return liblzmaFailure(r, input.length);
   if (r.produced !== declared.size) {
     return fail('corrupt', `xz: the stream decodes to ${r.produced} bytes, its index says ` +
@@ -196,8 +200,22 @@ function decompressXz(bytes: Uint8Array, maxOutput: number, into?: OutputBuffer)
 interface LiblzmaRun { status: number; consumed: number; produced: number }
 
 // node-liblzma is loaded with the first .ko.xz: an ES module with a native part, its loading
-// was a tenth of the CLI's start, and a tree of plain .ko never needs it.
-let liblzma: typeof Liblzma | undefined;
+// was a tenth of the CLI's start, and a tree of plain .ko never needs it. A runtime that
+// cannot load it (require() of an ES module needs Node 20.19; the binding is built by npm ci)
+// gets that said, not a corrupt stream.
+let liblzma: typeof Liblzma | string | undefined;
+
+function loadLiblzma(): typeof Liblzma | string {
+  if (liblzma === undefined) {
+    try {
+      liblzma = require('node-liblzma') as typeof Liblzma;
+    } catch (e) {
+      liblzma = `xz: liblzma's binding (node-liblzma) cannot be loaded by node ` +
+        `${process.version}: ${describe(e).split('\n')[0]}`;
+    }
+  }
+  return liblzma;
+}
 
 // node-liblzma's stream decoder (lzma_stream_decoder with LZMA_CONCATENATED), run once over
 // the whole input into a buffer sized from the index. The binding's own unxzSync decodes into
@@ -205,12 +223,11 @@ let liblzma: typeof Liblzma | undefined;
 // itself on a tree of modules. The native object is the stream's `lzma` (declared protected
 // in the package's lib/lzma.d.ts, its type NativeLZMA exported); the decompress tests fail if
 // a new version of the binding moves it.
-function liblzmaDecode(input: Buffer, out: Buffer): LiblzmaRun {
-  liblzma ??= require('node-liblzma') as typeof Liblzma;
-  const stream = new liblzma.Unxz({ chunkSize: 1 });
+function liblzmaDecode(lib: typeof Liblzma, input: Buffer, out: Buffer): LiblzmaRun {
+  const stream = new lib.Unxz({ chunkSize: 1 });
   const native = (stream as unknown as { lzma: Liblzma.NativeLZMA }).lzma;
   try {
-    const [status, availIn, availOut] = native.codeSync(liblzma.LZMA_FINISH, input, 0,
+    const [status, availIn, availOut] = native.codeSync(lib.LZMA_FINISH, input, 0,
       input.length, out, 0);
     return { status, consumed: input.length - availIn, produced: out.length - availOut };
   } finally {
@@ -557,7 +574,9 @@ export const XzRet = {
 
 export type KernelDecompressVerdict =
   | { ok: true; bytes: Uint8Array }
-  | { ok: false; errno: number; lines: KernelLine[]; xzStatus?: number };
+  | { ok: false; errno: number; lines: KernelLine[]; xzStatus?: number;
+    // Set when kmodsim cannot tell what the kernel would do.
+    undecidable?: string };
 
 /**
  * What `finit_module(..., MODULE_INIT_COMPRESSED_FILE)` does with the file in
@@ -587,6 +606,9 @@ export function kernelDecompress(
   if (result.error.code === 'too-large') {
     // Not a kernel verdict: the kernel would keep allocating pages until vmalloc fails.
     return { ok: false, errno: EINVAL, lines: [] };
+  }
+  if (result.error.code === 'unavailable') {
+    return { ok: false, errno: EINVAL, lines: [], undecidable: result.error.what };
   }
   return xzFailure(XzRet.DATA_ERROR);
 }
