@@ -14,6 +14,7 @@ import type * as NapiLzma from '@napi-rs/lzma';
 import { decompress as zstdDecompress } from 'fzstd';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { LZMA2_FILTER_ID, readXzBlockHeader } from '../module/decompress';
 import { formatName, OID_NAMES, readModuleSignature } from '../module/signature';
 
 export type VmlinuxFormat = 'xz' | 'zstd' | 'gzip' | 'lzma' | 'lz4' | 'bzip2';
@@ -219,7 +220,6 @@ function decodeLzma(stream: Uint8Array): Decoded {
 }
 
 const XZ_FILTER_X86 = 0x04;
-const XZ_FILTER_LZMA2 = 0x21;
 
 /**
  * The kernel's xz payload carries the x86 branch filter in front of LZMA2, which the xz
@@ -232,40 +232,18 @@ function decodeXz(stream: Uint8Array): Decoded {
   if (zlib.crc32(stream.subarray(6, 8)) !== le32(stream, 8)) {
     return { ok: false, what: 'xz: stream header CRC mismatch' };
   }
-  const headerSize = (stream[12] + 1) * 4;
-  if (stream[12] === 0 || 12 + headerSize > stream.length) {
-    return { ok: false, what: 'xz: bad block header' };
+  const header = readXzBlockHeader(stream, 12, stream.length);
+  if (!header.ok) {
+    return { ok: false, what: header.what === 'xz block header' ? 'xz: bad block header'
+      : 'xz: bad filter flags' };
   }
-  const bh = stream.subarray(12, 12 + headerSize);
-  if (zlib.crc32(bh.subarray(0, headerSize - 4)) !== le32(bh, headerSize - 4)) {
+  const { headerSize, filters } = header;
+  if (zlib.crc32(stream.subarray(12, 12 + headerSize - 4)) !== le32(stream, 12 + headerSize - 4)) {
     return { ok: false, what: 'xz: block header CRC mismatch' };
-  }
-  const flags = bh[1];
-  let at = 2;
-  const readVarint = (): number => {
-    let v = 0;
-    for (let shift = 0; shift < 63 && at < headerSize - 4; shift += 7) {
-      const byte = bh[at++];
-      v += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return v;
-    }
-    return -1;
-  };
-  if (flags & 0x40) readVarint();
-  if (flags & 0x80) readVarint();
-  const filters: { id: number; props: Uint8Array }[] = [];
-  for (let n = (flags & 3) + 1; n > 0; n--) {
-    const id = readVarint();
-    const size = readVarint();
-    if (id < 0 || size < 0 || at + size > headerSize - 4) {
-      return { ok: false, what: 'xz: bad filter flags' };
-    }
-    filters.push({ id, props: bh.subarray(at, at + size) });
-    at += size;
   }
   const last = filters[filters.length - 1];
   const before = filters.slice(0, -1);
-  if (last.id !== XZ_FILTER_LZMA2 || before.some((f) => f.id !== XZ_FILTER_X86)) {
+  if (last.id !== LZMA2_FILTER_ID || before.some((f) => f.id !== XZ_FILTER_X86)) {
     const ids = filters.map((f) => `0x${f.id.toString(16)}`).join(',');
     return { ok: false, what: `xz: unsupported filter chain ${ids}` };
   }

@@ -353,7 +353,50 @@ function xzStreamFromFooter(bytes: Uint8Array, end: number): StreamResult {
 
 // Bytes of the check field after each block, by check id (xz format 2.1.1.2: groups of three).
 const XZ_CHECK_SIZE = [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64];
-const LZMA2_FILTER_ID = 0x21;
+export const LZMA2_FILTER_ID = 0x21;
+
+export interface XzFilter { id: number; props: Uint8Array }
+
+export type XzBlockHeader =
+  | { ok: true; headerSize: number; filters: XzFilter[] }
+  | { ok: false; what: string; at: number };
+
+/**
+ * The block header at `at` (xz format 3.1): its size and filter chain. The optional sizes are
+ * skipped; the header's CRC32 is not checked here. Nothing is read at or past `limit`.
+ */
+export function readXzBlockHeader(bytes: Uint8Array, at: number, limit: number): XzBlockHeader {
+  const headerSize = (bytes[at] + 1) * 4;
+  if (at >= limit || bytes[at] === 0 || at + headerSize > limit) {
+    return { ok: false, what: 'xz block header', at };
+  }
+  // The filter flags end before the CRC32 that closes the header.
+  const end = at + headerSize - 4;
+  const flags = bytes[at + 1];
+  let pos = at + 2;
+  const vli = (): number => {
+    let value = 0;
+    for (let shift = 0; shift < 63 && pos < end; shift += 7) {
+      const b = bytes[pos++];
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+    }
+    return -1;
+  };
+  if (flags & 0x40) vli();
+  if (flags & 0x80) vli();
+  const filters: XzFilter[] = [];
+  for (let n = (flags & 3) + 1; n > 0; n--) {
+    const id = vli();
+    const propsSize = vli();
+    if (id < 0 || propsSize < 0 || pos + propsSize > end) {
+      return { ok: false, what: 'xz block filter flags', at: pos };
+    }
+    filters.push({ id, props: bytes.subarray(pos, pos + propsSize) });
+    pos += propsSize;
+  }
+  return { ok: true, headerSize, filters };
+}
 
 /**
  * What the blocks in [from, to) decode to, from the unpacked size of every LZMA2 chunk. The
@@ -366,31 +409,13 @@ function xzBlocksHold(bytes: Uint8Array, from: number, to: number, checkId: numb
   let at = from;
   while (at < to) {
     const block = at;
-    const headerSize = (bytes[at] + 1) * 4;
-    if (bytes[at] === 0 || block + headerSize > to) return bad('xz block header', at);
-    const flags = bytes[at + 1];
-    let pos = at + 2;
-    const vli = (): number => {
-      let value = 0;
-      for (let shift = 0; shift < 63 && pos < block + headerSize; shift += 7) {
-        const b = bytes[pos++];
-        value += (b & 0x7f) * 2 ** shift;
-        if ((b & 0x80) === 0) return value;
-      }
-      return -1;
-    };
-    if (flags & 0x40) vli();
-    if (flags & 0x80) vli();
-    let lastFilter = -1;
-    for (let f = 0; f <= (flags & 3); f++) {
-      lastFilter = vli();
-      const propsSize = vli();
-      if (lastFilter < 0 || propsSize < 0) return bad('xz block filter flags', pos);
-      pos += propsSize;
+    const header = readXzBlockHeader(bytes, block, to);
+    if (!header.ok) return bad(header.what, header.at);
+    if (header.filters[header.filters.length - 1].id !== LZMA2_FILTER_ID) {
+      return bad('xz block does not end in LZMA2', block);
     }
-    if (lastFilter !== LZMA2_FILTER_ID) return bad('xz block does not end in LZMA2', block);
 
-    at = block + headerSize;
+    at = block + header.headerSize;
     for (;;) {
       if (at >= to) return bad('xz LZMA2 chunks run into the index', at);
       const control = bytes[at];
