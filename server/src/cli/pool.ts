@@ -176,8 +176,3 @@ export class CheckPool {
     });
   }
 }
-
-export function checkFiles(profile: KernelProfile, files: string[], opts: PoolOptions,
-  each: (s: CheckSummary) => void): Promise<void> {
-  return new CheckPool(profile, opts, files.length).run(files, each);
-}

@@ -41,13 +41,3 @@ export const STT_NOTYPE = 0;
 export const STT_OBJECT = 1;
 export const STT_FUNC = 2;
 export const STT_SECTION = 3;
-
-const sectionTypeNames: Record<number, string> = {
-  0: 'NULL', 1: 'PROGBITS', 2: 'SYMTAB', 3: 'STRTAB', 4: 'RELA', 5: 'HASH', 6: 'DYNAMIC',
-  7: 'NOTE', 8: 'NOBITS', 9: 'REL', 11: 'DYNSYM', 14: 'INIT_ARRAY', 15: 'FINI_ARRAY',
-  17: 'GROUP', 18: 'SYMTAB_SHNDX',
-};
-
-export function sectionTypeName(type: number): string {
-  return sectionTypeNames[type] ?? `0x${type.toString(16)}`;
-}

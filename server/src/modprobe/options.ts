@@ -165,6 +165,3 @@ function placeholderNote(a: OptionArgument, spec: KernelParamSpec | undefined):
     `literally${as}`;
 }
 
-export function describeType(p: KernelParamSpec): string {
-  return typeName(p);
-}

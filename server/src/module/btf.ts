@@ -13,14 +13,6 @@ export interface BtfHeader {
   hdrLen: number;
 }
 
-// The name offsets one type record carries: its own, then its members' (struct, union, enum,
-// enum64), which the kernel's meta check looks at in that order.
-export interface BtfTypeNames {
-  kind: number;
-  name: number;
-  members: number[];
-}
-
 export class BtfFormatError extends Error {}
 
 export function readBtfHeader(data: Uint8Array): BtfHeader {
@@ -79,16 +71,6 @@ export function forEachBtfName(data: Uint8Array, h: BtfHeader,
   }
 }
 
-export function btfTypes(data: Uint8Array, h: BtfHeader = readBtfHeader(data)): BtfTypeNames[] {
-  const out: BtfTypeNames[] = [];
-  forEachBtfName(data, h, (type, kind, name, member) => {
-    if (member) out[type].members.push(name);
-    else out.push({ kind, name, members: [] });
-    return true;
-  });
-  return out;
-}
-
 // What split BTF needs from the base: how many types it has and how long its strings are.
 export interface BtfBase {
   types: number;
@@ -97,7 +79,12 @@ export interface BtfBase {
 
 export function btfBaseOf(data: Uint8Array): BtfBase {
   const h = readBtfHeader(data);
-  return { types: btfTypes(data, h).length, stringsLength: h.strLen };
+  let types = 0;
+  forEachBtfName(data, h, (_type, _kind, _name, member) => {
+    if (!member) types++;
+    return true;
+  });
+  return { types, stringsLength: h.strLen };
 }
 
 // btf_name_offset_valid() for split BTF: below the base's string length the name is the base's,
