@@ -8,7 +8,8 @@ import { ELFCLASS64, ELFDATA2LSB, ElfFile, SHN_UNDEF, SHN_XINDEX } from '../elf/
 import type { KernelProfile } from '../kernel/profile.js';
 import { SimulatedKernel, type SyscallResult } from '../load/kernel.js';
 import type { LoadedExport } from '../load/state.js';
-import { decompressModule, detectCompression, OutputBuffer } from '../module/decompress.js';
+import { decompressModule, detectCompression } from '../module/decompress.js';
+import { ScratchBuffer } from '../module/scratch.js';
 import { ModuleImage } from '../module/image.js';
 import { signedElfLength } from '../module/signature.js';
 import { fileErrorText, insmod, type InsmodOptions } from './insmod.js';
@@ -107,7 +108,7 @@ export interface CheckOptions extends InsmodOptions {
 // One module, given as the bytes of its file, into a fresh boot of the profile's kernel.
 // `into`, when given, takes the decompressed module, valid until the next check with it.
 export function checkBytes(profile: KernelProfile, bytes: Uint8Array, opts: CheckOptions,
-  into?: OutputBuffer): SyscallResult {
+  into?: ScratchBuffer): SyscallResult {
   const kernel = SimulatedKernel.boot(profile, opts.bootArgs ?? '');
   return insmodWithDependencies(kernel, bytes, opts.params ?? '', opts, undefined, into);
 }
@@ -116,7 +117,7 @@ export function checkBytes(profile: KernelProfile, bytes: Uint8Array, opts: Chec
 // put in place first, then whatever `alsoLoaded` adds (the editor's workspace modules). The
 // file is decompressed once, and the decoding the dependency scan did is handed to the load.
 export function insmodWithDependencies(kernel: SimulatedKernel, bytes: Uint8Array,
-  params: string, opts: CheckOptions, alsoLoaded?: () => void, into?: OutputBuffer):
+  params: string, opts: CheckOptions, alsoLoaded?: () => void, into?: ScratchBuffer):
   SyscallResult {
   const kind = detectCompression(bytes);
   const unpacked = kind === 'none' ? undefined : decompressModule(bytes, kind, { into });
@@ -136,12 +137,11 @@ export function checkOne(profile: KernelProfile, file: string, opts: CheckOption
   return checkBytes(profile, fs.readFileSync(file), opts);
 }
 
-// Reads whole files into one buffer that grows to the largest: no allocation per file, and
-// no fresh pages for the kernel to fault in. The bytes are valid until the next read.
+// Reads whole files into a thread's scratch buffer; the bytes are valid until the next read.
 export class FileReader {
-  private buffer = Buffer.allocUnsafeSlow(1 << 20);
+  private readonly buffer = new ScratchBuffer();
   // The same for what a compressed file decodes to.
-  readonly decoded = new OutputBuffer();
+  readonly decoded = new ScratchBuffer();
 
   read(file: string): Uint8Array {
     // O_NONBLOCK: a named pipe opens at once instead of waiting for a writer, and is refused.
@@ -165,14 +165,14 @@ export class FileReader {
         throw Object.assign(new Error(`${file}: ${size} bytes, more than finit_module() ` +
           'reads (INT_MAX): the kernel refuses it with EFBIG'), { code: 'EFBIG' });
       }
-      if (size > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(size);
+      const buffer = this.buffer.take(size);
       let got = 0;
       while (got < size) {
-        const n = fs.readSync(fd, this.buffer, got, size - got, got);
+        const n = fs.readSync(fd, buffer, got, size - got, got);
         if (n === 0) break;
         got += n;
       }
-      return this.buffer.subarray(0, got);
+      return buffer.subarray(0, got);
     } finally {
       fs.closeSync(fd);
     }

@@ -7,6 +7,7 @@ import { SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS } from '../elf/index.js
 import type { LoadContext } from './context.js';
 import { ENOEXEC, ENOMEM } from './errno.js';
 import { KERN_ERR } from './kmsg.js';
+import { ScratchBuffer } from '../module/scratch.js';
 
 // x86_64 MODULES_VADDR without KASLR: 0xffffffffc0000000. Every module address has the high
 // half 0xffffffff, so the low half is all that varies.
@@ -85,10 +86,8 @@ export function layoutSections(ctx: LoadContext, slot: number): Layout | number 
   return { addressLow, placed, coreSize: core, initSize: init };
 }
 
-// One buffer per thread for section images that are needed only while their relocations are
-// applied: a tree of modules then costs no allocation per section.
-let scratch = new Uint8Array(1 << 20);
-const SCRATCH_MAX = 64 << 20;
+// Section images needed only while their relocations are applied share one buffer per thread.
+const scratch = new ScratchBuffer();
 
 // The bytes of a placed section as move_module() copies them: contents for PROGBITS, zeros for
 // NOBITS. Made only for sections that relocations write to. A `transient` image lives in the
@@ -102,11 +101,7 @@ export function sectionImage(ctx: LoadContext, index: number, transient = false)
   // The contents as slice() would copy them: cut short where the file ends.
   const contents = s.type === SHT_NOBITS ? undefined
     : ctx.elf!.bytes.subarray(s.offset, s.offset + s.size);
-  const size = contents ? contents.length : s.size;
-  // A huge section (a large .bss) gets its own buffer rather than keeping the scratch big.
-  if (size > SCRATCH_MAX) return contents ? contents.slice() : new Uint8Array(size);
-  if (size > scratch.length) scratch = new Uint8Array(size);
-  const image = scratch.subarray(0, size);
+  const image = scratch.take(contents ? contents.length : s.size);
   if (contents) image.set(contents);
   else image.fill(0);
   return image;

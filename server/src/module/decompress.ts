@@ -5,6 +5,7 @@ import type * as Liblzma from 'node-liblzma';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { EINVAL, EOPNOTSUPP } from '../load/errno';
 import { KERN_ERR, KernelLine, line } from '../load/kmsg';
+import { ScratchBuffer } from './scratch';
 
 export type CompressionKind = 'none' | 'xz' | 'gzip' | 'zstd';
 
@@ -36,23 +37,7 @@ export interface DecompressOptions {
   /** Refuse to produce more than this many bytes. Default 1 GiB. */
   maxOutput?: number;
   /** Where an xz stream is decoded to; without it, a fresh buffer per module. */
-  into?: OutputBuffer;
-}
-
-// One buffer, reused for every module a thread decodes, that grows to the largest: `kmodsim
-// check` over a tree of .ko.xz then faults in no fresh pages per module and leaves no garbage
-// of hundreds of MB for the collector. The bytes are valid until the next decode into it.
-// Past KEEP a module gets a buffer of its own, so that one xz bomb (a few hundred bytes that
-// decode to hundreds of MB) does not stay resident for the rest of a tree.
-export class OutputBuffer {
-  private static readonly KEEP = 64 << 20;
-  private buffer = Buffer.allocUnsafeSlow(1 << 20);
-
-  take(size: number): Buffer {
-    if (size > OutputBuffer.KEEP) return Buffer.allocUnsafeSlow(size);
-    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(size);
-    return this.buffer.subarray(0, size);
-  }
+  into?: ScratchBuffer;
 }
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024 * 1024;
@@ -171,7 +156,7 @@ function tooLarge(size: number, maxOutput: number): DecompressResult {
   return fail('too-large', `decompressed size ${size} exceeds the limit of ${maxOutput} bytes`);
 }
 
-function decompressXz(bytes: Uint8Array, maxOutput: number, into?: OutputBuffer):
+function decompressXz(bytes: Uint8Array, maxOutput: number, into?: ScratchBuffer):
   DecompressResult {
   const header = readXzStreamHeader(bytes);
   if (!header.ok) return header;
