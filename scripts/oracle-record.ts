@@ -7,7 +7,6 @@
 //
 // With --batch only those batches are booted again and the others are kept from the file.
 
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,7 +16,9 @@ import {
   batchInputs, buildMatrix, casesText, type Batch, type MatrixCase, type Series,
 } from '../test/conformance/matrix.js';
 import { CACHE, ROOT } from '../test/conformance/oracle-cases.js';
-import type { RecordedBatch, RecordedCase, RecordedKernel } from '../test/conformance/record.js';
+import {
+  inputSha256, type RecordedBatch, type RecordedCase, type RecordedKernel,
+} from '../test/conformance/record.js';
 
 const OUT = path.join(__dirname, '../test/conformance/matrix');
 const tools = { dir: path.join(CACHE, 'oracle'), root: ROOT };
@@ -35,16 +36,12 @@ function imagePackage(release: string): { package: string; version: string } {
   return { package: pkg, version };
 }
 
-function sha256Of(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
 function toRecord(c: MatrixCase, boot: BootResult, bootArgs: string, inputsDir: string):
   RecordedCase {
   const got = boot.cases.find((g) => g.id === c.id);
   const base = {
     id: c.id, ko: c.ko,
-    ...(c.ko !== '-' ? { ko_sha256: sha256Of(path.join(inputsDir, c.ko)) } : {}),
+    ...(c.ko !== '-' ? { ko_sha256: inputSha256(path.join(inputsDir, c.ko)) } : {}),
     flags: c.flags ?? '0', params: c.params ?? '', options: c.options ?? '',
     boot_args: bootArgs,
     ...(c.ownOutput ? { own_output: c.ownOutput } : {}),

@@ -7,7 +7,6 @@
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,13 +14,9 @@ import { parseCases, runCases } from '../../server/src/cli/cases.js';
 import { debianProfile, differences } from './compare.js';
 import { buildMatrix, casesText, ownModulePath, releaseOf, type Series } from './matrix.js';
 import { haveTrees, modulesDirOf } from './oracle-cases.js';
-import type { RecordedCase, RecordedKernel } from './record.js';
+import { inputSha256, type RecordedCase, type RecordedKernel } from './record.js';
 
 const RECORDS = path.join(__dirname, 'matrix');
-
-function sha256Of(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
 
 interface Outcome {
   boot: string;
@@ -52,7 +47,7 @@ function replaySeries(series: Series): Outcome[] {
         const own = (exp.own_output ?? []).map((s) => new RegExp(s));
         const diffs = exp.stage === 'crashed' ? []
           : differences(exp, got[i], own, exp.address_values);
-        const input = exp.ko_sha256 && sha256Of(path.join(matrix.inputsDir, exp.ko));
+        const input = exp.ko_sha256 && inputSha256(path.join(matrix.inputsDir, exp.ko));
         if (input && input !== exp.ko_sha256) {
           diffs.unshift(`input ${exp.ko} is not the file the kernel answered (sha256 ${input}, ` +
             `recorded ${exp.ko_sha256}): the matrix or the test modules changed since ` +

@@ -1,6 +1,8 @@
 // The shape of a recorded real-kernel run of the conformance matrix
 // (test/conformance/matrix/<release>.json), written by scripts/oracle-record.ts.
 
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import type { KernelAnswer } from '../../server/src/cli/cases.js';
 
 export interface RecordedCase extends KernelAnswer {
@@ -50,4 +52,9 @@ export interface RecordedKernel {
   boots: number;
   cases: number;
   batches: RecordedBatch[];
+}
+
+// What a case's `ko_sha256` holds: the sha256 of the input file, in hex.
+export function inputSha256(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
