@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { extractVmlinux } from '../../server/src/kernel/vmlinux-certs.js';
+import type { KernelAnswer } from '../../server/src/cli/cases.js';
 
 export interface OracleTools {
   // $KMODSIM_CACHE/oracle: busybox/, loader, vmlinux-<release>.
@@ -27,17 +28,13 @@ export interface GuestInfo {
 }
 
 // One line of the loader's output for one case, as written by loader.c.
-export interface GuestCase {
+// The loader's answer to one case: a KernelAnswer (cli/cases.ts) but for the stage and the
+// errno's name, which the recorder adds.
+export interface GuestCase extends Omit<KernelAnswer, 'stage' | 'errno_name'> {
   id: string;
   line: number;
   call: 'finit_module' | 'init_module' | 'delete_module';
-  rc: number;
-  errno: number;
   stray_before: number;
-  kmsg: { level: number; text: string }[];
-  taint_before: number;
-  taint_after: number;
-  loaded: { name: string; taint: string; parameters: Record<string, string> }[];
 }
 
 export interface BootResult {
