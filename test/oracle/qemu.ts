@@ -27,9 +27,8 @@ export interface GuestInfo {
   late_boot_lines: number;
 }
 
-// One line of the loader's output for one case, as written by loader.c.
-// The loader's answer to one case: a KernelAnswer (cli/cases.ts) but for the stage and the
-// errno's name, which the recorder adds.
+// One line of the loader's output for one case, as written by loader.c: a KernelAnswer
+// (cli/cases.ts) but for the stage and the errno's name, which the recorder adds.
 export interface GuestCase extends Omit<KernelAnswer, 'stage' | 'errno_name'> {
   id: string;
   line: number;
