@@ -99,45 +99,49 @@ function timeKmodsim(args: string[], expect: RegExp): Run {
     peakRssMB: kb / 1024, cpuSeconds: cpu };
 }
 
-const measurements: Record<string, { what: string; run: () => Run }> = {
+// `reads`: the files a measurement reads, read once more (untimed) right before it runs.
+const measurements: Record<string, { what: string; reads?: string[]; run: () => Run }> = {
   kmodsim_tree: {
-    what: `kmodsim check, whole ${REL_61} tree`,
+    what: `kmodsim check, whole ${REL_61} tree`, reads: tree61,
     run: () => timeKmodsim(['check', path.join(modulesOf(REL_61), 'kernel'), '-k', PROFILE_61,
       '-q'], new RegExp(`^${tree61.length}/${tree61.length} modules load`)),
   },
   depmod: {
-    what: 'depmod -n -e -E Module.symvers',
+    what: 'depmod -n -e -E Module.symvers', reads: tree61,
     run: () => timeCommand('depmod', ['-b', depmodBase, '-n', '-e', '-E',
       path.join(headersOf(REL_61), 'Module.symvers'), REL_61]),
   },
-  modinfo_tree: { what: 'modinfo, batched', run: () => timeBatched('modinfo', [], tree61) },
-  readelf_tree: { what: 'readelf -rW, batched', run: () => timeBatched('readelf', ['-rW'],
-    tree61) },
-  cat_tree: { what: 'cat > /dev/null, batched', run: () => timeBatched('cat', [], tree61) },
+  modinfo_tree: { what: 'modinfo, batched', reads: tree61,
+    run: () => timeBatched('modinfo', [], tree61) },
+  readelf_tree: { what: 'readelf -rW, batched', reads: tree61,
+    run: () => timeBatched('readelf', ['-rW'], tree61) },
+  cat_tree: { what: 'cat > /dev/null, batched', reads: tree61,
+    run: () => timeBatched('cat', [], tree61) },
   kmodsim_amdgpu: {
-    what: 'kmodsim check amdgpu.ko',
+    what: 'kmodsim check amdgpu.ko', reads: [amdgpu],
     run: () => timeKmodsim(['check', amdgpu, '-k', PROFILE_61, '-q'], /^1\/1 modules load/),
   },
-  readelf_amdgpu: { what: 'readelf -rW amdgpu.ko', run: () => timeCommand('readelf',
-    ['-rW', amdgpu]) },
+  readelf_amdgpu: { what: 'readelf -rW amdgpu.ko', reads: [amdgpu],
+    run: () => timeCommand('readelf', ['-rW', amdgpu]) },
   kmodsim_xz_tree: {
-    what: `kmodsim check, whole ${REL_612} .ko.xz tree`,
+    what: `kmodsim check, whole ${REL_612} .ko.xz tree`, reads: tree612,
     run: () => timeKmodsim(['check', path.join(modulesOf(REL_612), 'kernel'), '-k', PROFILE_612,
       '-q'], new RegExp(`^${tree612.length}/${tree612.length} modules load`)),
   },
-  modinfo_xz_tree: { what: 'modinfo .ko.xz, batched', run: () => timeBatched('modinfo', [],
-    tree612) },
+  modinfo_xz_tree: { what: 'modinfo .ko.xz, batched', reads: tree612,
+    run: () => timeBatched('modinfo', [], tree612) },
   // Floors, to say why a target is missed: what parts of the load cost by themselves.
   node_start: { what: 'floor: node -e 0 (process start)', run: () => timeCommand(
     process.execPath, ['-e', '0']) },
   signature_floor: { what: 'floor: SHA-256 + RSA verify of every 6.1 module, 1 thread',
-    run: () => timeFloor('signature', tree61, PROFILE_61) },
+    reads: tree61, run: () => timeFloor('signature', tree61, PROFILE_61) },
   // 6.12's modules are signed with an ECDSA P-384 key, whose verification costs more.
   xz_signature_floor: { what: 'floor: SHA-256 + ECDSA verify of every 6.12 module, 1 thread',
-    run: () => timeFloor('signature', tree612, PROFILE_612) },
+    reads: tree612, run: () => timeFloor('signature', tree612, PROFILE_612) },
   // What one thread holds before any module: node, the bundle and the profile.
-  one_module: { what: 'floor: kmodsim check of one 35 KB module', run: () =>
-    timeKmodsim(['check', typicalModule, '-k', PROFILE_61, '-q'], /^1\/1 modules load/) },
+  one_module: { what: 'floor: kmodsim check of one 35 KB module', reads: [typicalModule],
+    run: () => timeKmodsim(['check', typicalModule, '-k', PROFILE_61, '-q'],
+      /^1\/1 modules load/) },
   // What a second core gives on this machine: sha256sum of amdgpu.ko eight times, once, and
   // as many times at once as there are cores.
   cores_one: { what: 'machine: sha256sum x8 of amdgpu.ko, one at a time', run: () =>
@@ -145,10 +149,10 @@ const measurements: Record<string, { what: string; run: () => Run }> = {
   cores_all: { what: `machine: the same, ${os.availableParallelism()} at once`, run: () =>
     timeCommand('sh', ['-c', `${Array(os.availableParallelism()).fill(
       `sha256sum ${Array(8).fill(JSON.stringify(amdgpu)).join(' ')} &`).join(' ')} wait`]) },
-  xz_dc_tree: { what: 'floor: xz -dc (liblzma) of the .ko.xz tree, batched',
+  xz_dc_tree: { what: 'floor: xz -dc (liblzma) of the .ko.xz tree, batched', reads: tree612,
     run: () => timeBatched('xz', ['-dc'], tree612) },
   lzma_floor: { what: 'floor: kmodsim\'s xz decoder on the .ko.xz tree, 1 thread',
-    run: () => timeFloor('xz', tree612) },
+    reads: tree612, run: () => timeFloor('xz', tree612) },
 };
 
 // A floor (bench/floors.ts) in its own process; it times its own loop, without node's start.
@@ -176,18 +180,12 @@ for (let waited = 0; os.loadavg()[0] >= QUIET_LOAD && waited < 120; waited += 5)
 }
 const loadBefore = os.loadavg();
 process.stderr.write(`warm-up, then ${ROUNDS} rounds (load average ${loadBefore[0]})\n`);
-// The files each measurement reads, read once more (untimed) right before it runs: this
-// machine's kernel reclaims cold page cache within seconds (DAMON), and a tool run just after
-// another over the same tree would otherwise find it warmer than the one before it did.
-const reads: Record<string, string[]> = {
-  kmodsim_tree: tree61, depmod: tree61, modinfo_tree: tree61, readelf_tree: tree61,
-  cat_tree: tree61, kmodsim_amdgpu: [amdgpu], readelf_amdgpu: [amdgpu],
-  kmodsim_xz_tree: tree612, modinfo_xz_tree: tree612, signature_floor: tree61,
-  xz_signature_floor: tree612, one_module: [typicalModule], xz_dc_tree: tree612,
-  lzma_floor: tree612,
-};
+// Each measurement's files are read right before it: this machine's kernel reclaims cold page
+// cache within seconds (DAMON), and a tool run just after another over the same tree would
+// otherwise find it warmer than the one before it did.
 const measure = (key: string): Run => {
-  if (reads[key]) timeBatched('cat', [], reads[key]);
+  const files = measurements[key].reads;
+  if (files) timeBatched('cat', [], files);
   return measurements[key].run();
 };
 
