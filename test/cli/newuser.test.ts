@@ -362,4 +362,8 @@ test('a bundle without its liblzma binding says so for a .ko.xz and checks plain
     `'node-liblzma'$`, 'm'));
   assert.match(r.stdout, new RegExp(`^${HELLO}: loads$`, 'm'));
   assert.match(r.stdout, /^1\/2 modules load on 6\.1\.0-57-amd64; 0 refused; 1 undecidable$/m);
+  const info = spawnSync(process.execPath, [path.join(alone, 'dist', 'cli.js'), 'modinfo', xz],
+    { cwd: alone, encoding: 'utf8' });
+  assert.equal(info.status, 1);
+  assert.match(info.stderr, /could not get modinfo from 'tiny_rsa': xz: liblzma's binding /);
 });

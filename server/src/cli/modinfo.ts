@@ -46,7 +46,8 @@ export function modinfoOne(file: string): ModinfoOutput {
   let bytes = raw;
   if (kind === 'xz' || kind === 'zstd') {
     const r = decompressModule(raw, kind);
-    if (!r.ok) return cannot('Exec format error');
+    // kmod's own words for a stream it cannot decode; kmodsim's when its decoder is missing.
+    if (!r.ok) return cannot(r.error.code === 'unavailable' ? r.error.what : 'Exec format error');
     bytes = r.bytes;
   }
   const sig = readModuleSignature(bytes);
