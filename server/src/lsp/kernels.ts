@@ -5,6 +5,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { moduleNameOf } from '../cli/check.js';
 import { bundledProfilePath, resolveKernel } from '../cli/target.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import type { EffectiveSettings } from './settings.js';
@@ -58,7 +59,7 @@ export function treeModules(profile: KernelProfile): Map<string, string> {
   if (map) return map;
   map = new Map();
   const add = (rel: string) => {
-    const name = path.basename(rel).replace(/\.ko(\.(xz|gz|zst))?$/, '').replace(/-/g, '_');
+    const name = moduleNameOf(rel);
     if (!map!.has(name)) map!.set(name, path.join(dir, rel));
   };
   const listed = ['modules.dep', 'modules.order'].map((f) => path.join(dir, f))
@@ -87,7 +88,7 @@ function exporters(profile: KernelProfile): Map<string, string> {
   map = new Map();
   for (const e of profile.exports.values()) {
     if (e.owner === 'vmlinux') continue;
-    map.set(path.basename(e.owner).replace(/-/g, '_'), '');
+    map.set(moduleNameOf(e.owner), '');
   }
   exporterNames.set(profile, map);
   return map;

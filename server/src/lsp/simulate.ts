@@ -4,7 +4,7 @@
 // (from its Module.symvers) and the workspace's own (from their __ksymtab).
 
 import * as fs from 'node:fs';
-import { insmodWithDependencies } from '../cli/check.js';
+import { insmodWithDependencies, moduleNameOf } from '../cli/check.js';
 import { SHN_UNDEF } from '../elf/index.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import { SimulatedKernel, type SyscallResult } from '../load/kernel.js';
@@ -33,13 +33,9 @@ export interface ModuleFacts {
   undefinedSymbols: string[];
 }
 
-export function moduleNameOfFile(file: string): string {
-  return (file.split('/').pop() ?? file).replace(/\.ko(\.(xz|gz|zst))?$/, '').replace(/-/g, '_');
-}
-
 export function readFacts(file: string, raw?: Uint8Array): ModuleFacts {
   const bytes = raw ?? new Uint8Array(fs.readFileSync(file));
-  const facts: ModuleFacts = { file, name: moduleNameOfFile(file), params: [], paramOrder: [],
+  const facts: ModuleFacts = { file, name: moduleNameOf(file), params: [], paramOrder: [],
     defaultsLines: new Map(), exports: [], undefinedSymbols: [] };
   try {
     let elf = bytes;
