@@ -14,7 +14,7 @@ import type * as NapiLzma from '@napi-rs/lzma';
 import { decompress as zstdDecompress } from 'fzstd';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { LZMA2_FILTER_ID, readXzBlockHeader } from '../module/decompress';
+import { LZMA2_FILTER_ID, readLe32, readXzBlockHeader } from '../module/decompress';
 import { formatName, OID_NAMES, readModuleSignature } from '../module/signature';
 
 export type VmlinuxFormat = 'xz' | 'zstd' | 'gzip' | 'lzma' | 'lz4' | 'bzip2';
@@ -98,13 +98,9 @@ function le16(b: Uint8Array, at: number): number {
   return b[at] | (b[at + 1] << 8);
 }
 
-function le32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-}
-
 function le64(b: Uint8Array, at: number): number {
   // Offsets and sizes in a vmlinux stay far below 2^53, so a double holds them exactly.
-  return le32(b, at) + le32(b, at + 4) * 0x100000000;
+  return readLe32(b, at) + readLe32(b, at + 4) * 0x100000000;
 }
 
 function describe(e: unknown): string {
@@ -128,8 +124,8 @@ function payloadFromSetupHeader(b: Uint8Array): { at: number; len: number } | un
   if (b.length < 0x250 || !matchesAt(b, 0x202, [0x48, 0x64, 0x72, 0x53])) return undefined;
   if (le16(b, 0x206) < 0x208) return undefined;
   const setupSects = b[0x1f1] === 0 ? 4 : b[0x1f1];
-  const at = (setupSects + 1) * 512 + le32(b, 0x248);
-  const len = le32(b, 0x24c);
+  const at = (setupSects + 1) * 512 + readLe32(b, 0x248);
+  const len = readLe32(b, 0x24c);
   if (len <= 4 || at + len > b.length) return undefined;
   return { at, len };
 }
@@ -153,7 +149,7 @@ export function extractVmlinux(bzImage: Uint8Array): ExtractResult {
     const format = formatAt(bzImage, header.at);
     if (format !== undefined) {
       const stream = bzImage.subarray(header.at, header.at + header.len - 4);
-      const expected = le32(bzImage, header.at + header.len - 4);
+      const expected = readLe32(bzImage, header.at + header.len - 4);
       const out = decode(format, stream, expected);
       if (out.ok && isElf(out.bytes)) {
         return {
@@ -211,7 +207,7 @@ function rawLzma(): typeof NapiLzma {
 
 function decodeLzma(stream: Uint8Array): Decoded {
   // A dictionary size that is not a power of two or 2^n + 2^(n-1) is a false magic hit.
-  const dict = stream.length >= 13 ? le32(stream, 1) : 0;
+  const dict = stream.length >= 13 ? readLe32(stream, 1) : 0;
   const pow = dict === 0 ? 0 : 2 ** Math.floor(Math.log2(dict));
   if (dict < 4096 || (dict !== pow && dict !== pow + pow / 2)) {
     return { ok: false, what: 'lzma: implausible header' };
@@ -229,7 +225,7 @@ const XZ_FILTER_X86 = 0x04;
  */
 function decodeXz(stream: Uint8Array): Decoded {
   if (stream.length < 24) return { ok: false, what: 'xz: truncated stream header' };
-  if (zlib.crc32(stream.subarray(6, 8)) !== le32(stream, 8)) {
+  if (zlib.crc32(stream.subarray(6, 8)) !== readLe32(stream, 8)) {
     return { ok: false, what: 'xz: stream header CRC mismatch' };
   }
   const header = readXzBlockHeader(stream, 12, stream.length);
@@ -238,7 +234,8 @@ function decodeXz(stream: Uint8Array): Decoded {
       : 'xz: bad filter flags' };
   }
   const { headerSize, filters } = header;
-  if (zlib.crc32(stream.subarray(12, 12 + headerSize - 4)) !== le32(stream, 12 + headerSize - 4)) {
+  const crcAt = 12 + headerSize - 4;
+  if (zlib.crc32(stream.subarray(12, crcAt)) !== readLe32(stream, crcAt)) {
     return { ok: false, what: 'xz: block header CRC mismatch' };
   }
   const last = filters[filters.length - 1];
@@ -250,7 +247,7 @@ function decodeXz(stream: Uint8Array): Decoded {
   const out = rawLzma().lzma2.decompressSync(stream.subarray(12 + headerSize));
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   for (const f of before) {
-    const start = f.props.length === 4 ? le32(f.props, 0) : 0;
+    const start = f.props.length === 4 ? readLe32(f.props, 0) : 0;
     undoX86BranchFilter(bytes, start);
   }
   return { ok: true, bytes };
@@ -293,7 +290,7 @@ function undoX86BranchFilter(buf: Uint8Array, startOffset: number): void {
       recent = (recent << 1) | 1;
       continue;
     }
-    let value = le32(buf, i + 1);
+    let value = readLe32(buf, i + 1);
     let rel: number;
     for (;;) {
       rel = (value - (startOffset + i + 5)) >>> 0;
@@ -328,7 +325,7 @@ function zstdFrameExtent(b: Uint8Array): { end: number; contentSize?: number } |
   let contentSize: number | undefined;
   if (fcsBytes === 1) contentSize = b[at];
   else if (fcsBytes === 2) contentSize = le16(b, at) + 256;
-  else if (fcsBytes === 4) contentSize = le32(b, at);
+  else if (fcsBytes === 4) contentSize = readLe32(b, at);
   else if (fcsBytes === 8) contentSize = le64(b, at);
   at += fcsBytes;
   for (;;) {
@@ -349,7 +346,7 @@ function decodeZstd(stream: Uint8Array, expected: number | undefined): Decoded {
   const frame = stream.subarray(0, extent.end);
   // Without a header size, the build's appended u32 right after the frame is the best guess.
   const size = extent.contentSize ?? expected ??
-    (extent.end + 4 <= stream.length ? le32(stream, extent.end) : undefined);
+    (extent.end + 4 <= stream.length ? readLe32(stream, extent.end) : undefined);
   if (size !== undefined && size > 0 && size <= MAX_VMLINUX) {
     try {
       const out = zstdDecompress(frame, new Uint8Array(size));
@@ -391,14 +388,14 @@ function elf64Sections(b: Uint8Array): Section[] | undefined {
   const nameOffsets: number[] = [];
   for (let i = 0; i < shnum; i++) {
     const h = shoff + i * shentsize;
-    nameOffsets.push(le32(b, h));
+    nameOffsets.push(readLe32(b, h));
     raw.push({
       name: '',
-      type: le32(b, h + 4),
+      type: readLe32(b, h + 4),
       addr: le64(b, h + 16),
       offset: le64(b, h + 24),
       size: le64(b, h + 32),
-      link: le32(b, h + 40),
+      link: readLe32(b, h + 40),
       entsize: le64(b, h + 56),
     });
   }
@@ -440,7 +437,7 @@ function regionFromSymtab(
   if (strtab === undefined || !inFile(strtab, b)) return undefined;
   const addrs = new Map<string, number>();
   for (let at = symtab.offset; at + 24 <= symtab.offset + symtab.size; at += symtab.entsize) {
-    const nameOff = le32(b, at);
+    const nameOff = readLe32(b, at);
     if (b[strtab.offset + nameOff] !== 0x73) continue; // both names start with 's'
     const name = cString(b, strtab.offset + nameOff);
     if (name === LIST_SYMBOL || name === SIZE_SYMBOL) addrs.set(name, le64(b, at + 8));

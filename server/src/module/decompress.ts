@@ -114,7 +114,7 @@ function hex2(n: number): string {
   return n.toString(16).padStart(2, '0');
 }
 
-function readLe32(bytes: Uint8Array, at: number): number {
+export function readLe32(bytes: Uint8Array, at: number): number {
   return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
 }
 
